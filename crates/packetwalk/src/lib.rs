@@ -1,0 +1,12 @@
+//! The packetwalk evaluator.
+//!
+//! Everything packetwalk decides about networking is decided here: which NSG rule
+//! matches a flow, what the load balancer and kube-proxy do with a packet, and the
+//! hop-by-hop trace the page and the CLI show. The crate is pure: it takes plain data
+//! and returns plain data, does no I/O, and never panics. Problems with the input are
+//! values ([`Warning`]s and errors) that name the object and the field they concern.
+
+pub mod json;
+pub mod model;
+
+pub use model::*;
