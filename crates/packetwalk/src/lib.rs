@@ -6,7 +6,9 @@
 //! and returns plain data, does no I/O, and never panics. Problems with the input are
 //! values ([`Warning`]s and errors) that name the object and the field they concern.
 
+pub mod component;
 pub mod json;
 pub mod model;
 
 pub use model::*;
+pub mod scenario;

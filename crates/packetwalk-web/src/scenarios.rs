@@ -1,0 +1,38 @@
+//! The built-in scenarios, embedded from `www/scenarios/` at compile time.
+//!
+//! The JSON text is parsed by the browser's own `JSON.parse` and crosses into Rust
+//! through serde-wasm-bindgen, so the page carries no JSON parser of its own.
+
+use packetwalk::scenario::ScenarioDoc;
+
+pub struct BuiltIn {
+    pub name: &'static str,
+    pub json: &'static str,
+}
+
+pub const BUILT_INS: &[BuiltIn] = &[BuiltIn {
+    name: "blog-part4",
+    json: include_str!("../../../www/scenarios/blog-part4.json"),
+}];
+
+/// Parses a scenario document from JSON text; the error names what was wrong.
+pub fn parse(text: &str) -> Result<ScenarioDoc, String> {
+    let value =
+        js_sys::JSON::parse(text).map_err(|err| format!("not JSON: {}", js_error_message(&err)))?;
+    serde_wasm_bindgen::from_value(value).map_err(|err| err.to_string())
+}
+
+pub fn built_in(name: &str) -> Result<ScenarioDoc, String> {
+    let found = BUILT_INS
+        .iter()
+        .find(|b| b.name == name)
+        .ok_or_else(|| format!("no built-in scenario named {name:?}"))?;
+    parse(found.json).map_err(|err| format!("built-in scenario {name}: {err}"))
+}
+
+fn js_error_message(err: &wasm_bindgen::JsValue) -> String {
+    js_sys::Error::from(err.clone())
+        .message()
+        .as_string()
+        .unwrap_or_else(|| "unknown error".to_owned())
+}

@@ -1,0 +1,40 @@
+//! Component ids: how a trace hop names the part of the scenario it happened at, and how
+//! the page finds that part in the diagram (`data-component`). One place builds them so
+//! the two always agree.
+
+pub const INTERNET: &str = "internet";
+
+pub fn client(name: &str) -> String {
+    format!("client:{name}")
+}
+pub fn public_ip(name: &str) -> String {
+    format!("public-ip:{name}")
+}
+pub fn load_balancer(name: &str) -> String {
+    format!("lb:{name}")
+}
+pub fn vnet(name: &str) -> String {
+    format!("vnet:{name}")
+}
+pub fn subnet(name: &str) -> String {
+    format!("subnet:{name}")
+}
+pub fn node(name: &str) -> String {
+    format!("node:{name}")
+}
+pub fn nic(name: &str) -> String {
+    format!("nic:{name}")
+}
+pub fn kube_proxy(node: &str) -> String {
+    format!("kube-proxy:{node}")
+}
+pub fn pod(name: &str) -> String {
+    format!("pod:{name}")
+}
+/// An NSG where it is applied: the same NSG on two NICs is two places on the path.
+pub fn nsg_on_subnet(nsg: &str, subnet: &str) -> String {
+    format!("nsg:{nsg}@subnet:{subnet}")
+}
+pub fn nsg_on_nic(nsg: &str, nic: &str) -> String {
+    format!("nsg:{nsg}@nic:{nic}")
+}

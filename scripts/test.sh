@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# README command 2: install what is missing, then run every check packetwalk has, in
+# order, stopping at the first failure. CI (.ci/run) runs exactly this.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+cd "$ROOT"
+
+passed=()
+run_stage() {
+  local name="$1"
+  shift
+  say "stage: $name"
+  local start=$SECONDS
+  if "$@"; then
+    passed+=("$name ($((SECONDS - start)) s)")
+  else
+    echo
+    say "FAILED: $name"
+    for p in "${passed[@]}"; do echo "  ok    $p"; done
+    echo "  FAIL  $name"
+    echo "summary: ${#passed[@]} passed, 1 failed"
+    exit 1
+  fi
+}
+
+setup() { ensure_build_tools && ensure_chromium; }
+fmt() { cargo fmt --all --check; }
+clippy_native() { cargo clippy --workspace --all-targets --locked -- -D warnings; }
+clippy_wasm() {
+  cargo clippy -p packetwalk -p packetwalk-web --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+}
+native_tests() { CI=true cargo test --workspace --exclude packetwalk-web --locked; }
+wasm_tests() {
+  (cd crates/packetwalk-web && CHROMEDRIVER=/usr/bin/chromedriver \
+    cargo test --target wasm32-unknown-unknown --locked)
+}
+web_build() { trunk build --release && node scripts/size-report.mjs dist; }
+e2e_tests() { npx playwright test --config tests/e2e/playwright.config.js; }
+
+run_stage "install missing tools" setup
+run_stage "cargo fmt --check" fmt
+run_stage "clippy (native, all targets, -D warnings)" clippy_native
+run_stage "clippy (wasm32, all targets, -D warnings)" clippy_wasm
+run_stage "native tests" native_tests
+run_stage "wasm-bindgen tests in headless Chromium" wasm_tests
+run_stage "release build (trunk) and size report" web_build
+run_stage "end-to-end tests (Playwright, Chromium)" e2e_tests
+
+echo
+say "all stages passed"
+for p in "${passed[@]}"; do echo "  ok    $p"; done
+echo "summary: ${#passed[@]} passed, 0 failed"

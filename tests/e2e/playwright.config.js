@@ -1,0 +1,43 @@
+// End-to-end tests drive the real release build (dist/) in Debian's Chromium.
+// Never `npx playwright install`: the browser is /usr/bin/chromium.
+import { defineConfig } from "@playwright/test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const port = Number(process.env.E2E_PORT ?? 4173);
+
+export default defineConfig({
+  testDir: ".",
+  outputDir: "artifacts/results",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  reporter: [["list"]],
+  use: {
+    baseURL: `http://127.0.0.1:${port}/`,
+    viewport: { width: 1280, height: 800 },
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${mkdtempSync(join(tmpdir(), "packetwalk-e2e-"))}`,
+      ],
+    },
+  },
+  webServer: {
+    command: `node tests/e2e/serve.mjs dist ${port}`,
+    cwd: join(import.meta.dirname, "..", ".."),
+    url: `http://127.0.0.1:${port}/`,
+    reuseExistingServer: false,
+    timeout: 20_000,
+  },
+});
