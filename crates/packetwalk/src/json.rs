@@ -168,7 +168,10 @@ mod tests {
     fn round_trips_through_serde_json_keeping_key_order() {
         let text = r#"{"b":1,"a":[true,null,"x",2.5],"c":{}}"#;
         let value: Value = serde_json::from_str(text).unwrap();
-        assert_eq!(value.get("A").and_then(Value::as_array).map(<[_]>::len), Some(4));
+        assert_eq!(
+            value.get("A").and_then(Value::as_array).map(<[_]>::len),
+            Some(4)
+        );
         assert_eq!(serde_json::to_string(&value).unwrap(), text);
     }
 }

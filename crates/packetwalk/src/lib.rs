@@ -10,3 +10,13 @@ pub mod json;
 pub mod model;
 
 pub use model::*;
+pub mod compiled;
+pub mod defaults;
+pub mod eval;
+
+pub use compiled::{CompiledNsg, Decision};
+pub use defaults::default_security_rules;
+pub use eval::{
+    evaluate_nsg, evaluate_path, EvalContext, FlowVerdict, MatchResult, NsgEvaluation,
+    RuleEvaluation, RuleKind, RuleRef,
+};
