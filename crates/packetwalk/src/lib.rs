@@ -20,3 +20,9 @@ pub use eval::{
     evaluate_nsg, evaluate_path, EvalContext, FlowVerdict, MatchResult, NsgEvaluation,
     RuleEvaluation, RuleKind, RuleRef,
 };
+pub mod import;
+pub use import::{import_nsg, import_nsgs, import_nsgs_named, ImportError, Imported};
+pub mod export;
+pub use export::{rule_rows, rule_table, to_az_json, RuleRow};
+pub mod validate;
+pub use validate::{validate_nsg, validate_rule};
