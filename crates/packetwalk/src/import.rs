@@ -89,6 +89,11 @@ pub fn import_nsgs_named(doc: &Value, fallback_name: &str) -> Imported<Vec<Netwo
         }
     }
     nsgs.append(&mut loose);
+    // `az network nsg rule list` prints `[]` for an NSG with no user rules (the blog's
+    // "it looks very empty"): that NSG still has its default rules.
+    if matches!(doc, Value::Array(items) if items.is_empty()) {
+        nsgs.push(NetworkSecurityGroup::new(fallback_name));
+    }
     for nsg in &mut nsgs {
         nsg.add_missing_default_rules();
     }
@@ -136,7 +141,6 @@ fn describe(doc: &Value) -> String {
             let more = if members.len() > 5 { ", ..." } else { "" };
             format!("an object with keys {}{more}", keys.join(", "))
         }
-        Value::Array(items) if items.is_empty() => "an empty array".to_owned(),
         Value::Array(_) => "an array without NSGs or rules".to_owned(),
         other => other.kind().to_owned(),
     }

@@ -26,3 +26,5 @@ pub mod export;
 pub use export::{rule_rows, rule_table, to_az_json, RuleRow};
 pub mod validate;
 pub use validate::{validate_nsg, validate_rule};
+pub mod endpoint;
+pub use endpoint::parse_endpoint;
