@@ -6,9 +6,26 @@
 //! and returns plain data, does no I/O, and never panics. Problems with the input are
 //! values ([`Warning`]s and errors) that name the object and the field they concern.
 
+pub mod compiled;
 pub mod component;
+pub mod defaults;
+pub mod endpoint;
+pub mod eval;
+pub mod export;
+pub mod import;
 pub mod json;
 pub mod model;
-
-pub use model::*;
 pub mod scenario;
+pub mod validate;
+
+pub use compiled::{CompiledNsg, Decision};
+pub use defaults::default_security_rules;
+pub use endpoint::parse_endpoint;
+pub use eval::{
+    evaluate_nsg, evaluate_path, EvalContext, FlowVerdict, MatchResult, NsgEvaluation,
+    RuleEvaluation, RuleKind, RuleRef,
+};
+pub use export::{rule_rows, rule_table, to_az_json, RuleRow};
+pub use import::{import_nsg, import_nsgs, import_nsgs_named, ImportError, Imported};
+pub use model::*;
+pub use validate::{validate_nsg, validate_rule};

@@ -1,0 +1,672 @@
+//! NSG evaluation, explained: for one flow, every rule of its direction in priority
+//! order with what matched, the deciding rule, and notes on every reading packetwalk had
+//! to choose (spec §1). [`crate::compiled::CompiledNsg`] answers the same question fast,
+//! without the explanation.
+//!
+//! Readings of the points spec §1 leaves unconfirmed, decided here and said in
+//! [`NsgEvaluation::notes`] whenever they decide a verdict:
+//! - Protocol `*` covers ESP and AH as well as TCP, UDP and ICMP. Otherwise the default
+//!   `DenyAllInBound`/`DenyAllOutBound` (protocol `*`) would leave ESP and AH undecided.
+//! - A flow without ports (ICMP, ESP, AH) matches a port condition only when the
+//!   condition is `*` or a range covering 0-65535: a rule that names ports is about
+//!   TCP/UDP traffic.
+//! - `VirtualNetwork` is the supplied VNet prefixes, any prefixes supplied for the tag
+//!   itself (peered VNets, on-premises ranges) and the host's virtual IP 168.63.129.16.
+//!   `Internet` is every address outside `VirtualNetwork`, private addresses included
+//!   (192.168.5.5 outside a 10.0.0.0/16 VNet counts as Internet). `AzureLoadBalancer` is
+//!   168.63.129.16 (and any prefixes supplied for it).
+//! - `*` and `Any` match IPv4 and IPv6; `0.0.0.0/0` only IPv4 and `::/0` only IPv6.
+//! - Other tags match the prefixes the caller supplies; without them the entry is
+//!   undecidable, reported so, and treated as not matching.
+//! - Traffic to and from 168.63.129.16 and 169.254.169.254 is evaluated like any other
+//!   (the verdict is what the rules say) and a note says Azure does not filter it.
+
+use crate::model::{
+    Access, AddressPrefix, AddressSpec, AppliedTo, Direction, Flow, NetworkSecurityGroup,
+    PortRange, Protocol, RuleProtocol, SecurityRule,
+};
+use ipnet::{IpNet, Ipv4Net};
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, Ipv4Addr};
+
+/// The host's virtual IP: health probes (`AzureLoadBalancer`), DNS, DHCP.
+pub const AZURE_HOST_IP: Ipv4Addr = Ipv4Addr::new(168, 63, 129, 16);
+/// The instance metadata service.
+pub const INSTANCE_METADATA_IP: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
+
+/// What the rules cannot know by themselves.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EvalContext {
+    /// The VNet's address space (what `VirtualNetwork` covers).
+    pub vnet_prefixes: Vec<IpNet>,
+    /// Prefixes of other service tags (`Storage`, `AzureCloud.WestEurope`, ...).
+    pub service_tags: Vec<(String, Vec<IpNet>)>,
+    /// ASGs the protected NIC (the flow's local end) is a member of.
+    pub local_asgs: Vec<String>,
+    /// ASGs the flow's remote end is a member of.
+    pub remote_asgs: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RuleKind {
+    User,
+    Default,
+}
+
+impl RuleKind {
+    /// The collection's name as Network Watcher writes it in `ruleName`.
+    pub fn collection(self) -> &'static str {
+        match self {
+            RuleKind::User => "securityRules",
+            RuleKind::Default => "defaultSecurityRules",
+        }
+    }
+}
+
+/// A rule of an NSG: which collection and its index there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleRef {
+    pub kind: RuleKind,
+    pub index: usize,
+}
+
+impl RuleRef {
+    pub fn rule<'a>(&self, nsg: &'a NetworkSecurityGroup) -> Option<&'a SecurityRule> {
+        match self.kind {
+            RuleKind::User => nsg.security_rules.get(self.index),
+            RuleKind::Default => nsg.default_security_rules.get(self.index),
+        }
+    }
+
+    /// `securityRules/<name>` or `defaultSecurityRules/<name>`, as IP flow verify says it.
+    pub fn rule_name(&self, nsg: &NetworkSecurityGroup) -> String {
+        let name = self.rule(nsg).map(|r| r.name.as_str()).unwrap_or_default();
+        format!("{}/{}", self.kind.collection(), name)
+    }
+}
+
+/// The rules of one direction in the order Azure processes them: priority, lowest first.
+/// The document's order is irrelevant (spec §1); on a (invalid) tie a user rule comes
+/// before a default rule, then document order.
+pub fn rules_in_priority_order(nsg: &NetworkSecurityGroup, direction: Direction) -> Vec<RuleRef> {
+    let user = nsg.security_rules.iter().enumerate().map(|(index, rule)| {
+        (
+            RuleRef {
+                kind: RuleKind::User,
+                index,
+            },
+            rule,
+        )
+    });
+    let default = nsg
+        .default_security_rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| {
+            (
+                RuleRef {
+                    kind: RuleKind::Default,
+                    index,
+                },
+                rule,
+            )
+        });
+    let mut rules: Vec<(RuleRef, u32)> = user
+        .chain(default)
+        .filter(|(_, rule)| rule.direction == direction)
+        .map(|(r, rule)| (r, rule.priority))
+        .collect();
+    rules.sort_by_key(|(r, priority)| (*priority, r.kind, r.index));
+    rules.into_iter().map(|(r, _)| r).collect()
+}
+
+/// Whether one condition of a rule holds for the flow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "camelCase")]
+pub enum MatchResult {
+    Yes,
+    No,
+    /// packetwalk cannot tell (a service tag without supplied prefixes); the rule is
+    /// treated as not matching.
+    Undecidable {
+        reason: String,
+    },
+}
+
+impl MatchResult {
+    pub fn is_yes(&self) -> bool {
+        matches!(self, MatchResult::Yes)
+    }
+
+    /// A short word for tables: `yes`, `no`, `?`.
+    pub fn as_symbol(&self) -> &'static str {
+        match self {
+            MatchResult::Yes => "yes",
+            MatchResult::No => "no",
+            MatchResult::Undecidable { .. } => "?",
+        }
+    }
+}
+
+/// One row of the NSG diagnostics table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleEvaluation {
+    pub name: String,
+    pub kind: RuleKind,
+    /// Index in `securityRules` or `defaultSecurityRules`, per `kind`.
+    pub index: usize,
+    pub priority: u32,
+    pub access: Access,
+    pub protocol: MatchResult,
+    pub source: MatchResult,
+    pub source_port: MatchResult,
+    pub destination: MatchResult,
+    pub destination_port: MatchResult,
+    /// All five conditions hold.
+    pub matched: bool,
+    /// This is the first matching rule: it decided.
+    pub decided: bool,
+}
+
+/// One NSG's answer for a flow, explained.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NsgEvaluation {
+    pub applied_to: AppliedTo,
+    pub nsg_name: String,
+    pub access: Access,
+    /// `securityRules/<name>` or `defaultSecurityRules/<name>`; empty if no rule matched.
+    pub rule_name: String,
+    /// Index into `rules` of the deciding rule.
+    pub deciding_rule: Option<usize>,
+    /// Every rule of the flow's direction, in priority order.
+    pub rules: Vec<RuleEvaluation>,
+    pub notes: Vec<String>,
+}
+
+/// The verdict of the whole path: subnet NSG and NIC NSG in Azure's order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowVerdict {
+    pub access: Access,
+    /// The denying rule on Deny; on Allow the rule of the last NSG evaluated (empty if
+    /// there was no NSG at all).
+    pub rule_name: String,
+    /// The NSGs evaluated, in evaluation order.
+    pub evaluations: Vec<NsgEvaluation>,
+    pub notes: Vec<String>,
+}
+
+/// What an address entry covers, once service tags are resolved against the context.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Coverage {
+    /// Every address, IPv4 and IPv6.
+    Everything,
+    Prefixes(Vec<IpNet>),
+    /// Every address outside these prefixes (`Internet`).
+    Outside(Vec<IpNet>),
+    /// A tag with no supplied prefixes.
+    UnknownTag(String),
+    Nothing,
+}
+
+/// Service tags resolved once per context.
+#[derive(Clone, Debug)]
+pub(crate) struct TagResolver<'a> {
+    ctx: &'a EvalContext,
+    virtual_network: Vec<IpNet>,
+    azure_load_balancer: Vec<IpNet>,
+}
+
+impl<'a> TagResolver<'a> {
+    pub(crate) fn new(ctx: &'a EvalContext) -> TagResolver<'a> {
+        let host = IpNet::V4(Ipv4Net::from(AZURE_HOST_IP));
+        let mut virtual_network = ctx.vnet_prefixes.clone();
+        virtual_network.extend(supplied(ctx, "VirtualNetwork"));
+        virtual_network.push(host);
+        let mut azure_load_balancer = vec![host];
+        azure_load_balancer.extend(supplied(ctx, "AzureLoadBalancer"));
+        TagResolver {
+            ctx,
+            virtual_network,
+            azure_load_balancer,
+        }
+    }
+
+    pub(crate) fn coverage(&self, prefix: &AddressPrefix) -> Coverage {
+        match prefix {
+            AddressPrefix::Any(raw) => match raw.trim().parse::<IpNet>() {
+                Ok(net) => Coverage::Prefixes(vec![net]),
+                Err(_) => Coverage::Everything,
+            },
+            AddressPrefix::Cidr(net) => Coverage::Prefixes(vec![*net]),
+            AddressPrefix::ServiceTag(tag) => {
+                let tag = tag.trim();
+                if tag.eq_ignore_ascii_case("VirtualNetwork") {
+                    Coverage::Prefixes(self.virtual_network.clone())
+                } else if tag.eq_ignore_ascii_case("AzureLoadBalancer") {
+                    Coverage::Prefixes(self.azure_load_balancer.clone())
+                } else if tag.eq_ignore_ascii_case("Internet") {
+                    Coverage::Outside(self.virtual_network.clone())
+                } else if self
+                    .ctx
+                    .service_tags
+                    .iter()
+                    .any(|(name, _)| name.trim().eq_ignore_ascii_case(tag))
+                {
+                    Coverage::Prefixes(supplied(self.ctx, tag).collect())
+                } else {
+                    Coverage::UnknownTag(tag.to_owned())
+                }
+            }
+            AddressPrefix::Invalid(_) => Coverage::Nothing,
+        }
+    }
+}
+
+fn supplied<'c>(ctx: &'c EvalContext, tag: &'c str) -> impl Iterator<Item = IpNet> + 'c {
+    ctx.service_tags
+        .iter()
+        .filter(move |(name, _)| name.trim().eq_ignore_ascii_case(tag))
+        .flat_map(|(_, nets)| nets.iter().copied())
+}
+
+/// Whether a rule's ASG list names one of the endpoint's ASGs (names compare in any case,
+/// as Azure resource names do).
+pub(crate) fn asg_member(rule_asgs: &[String], endpoint_asgs: &[String]) -> bool {
+    rule_asgs.iter().any(|a| {
+        endpoint_asgs
+            .iter()
+            .any(|b| a.trim().eq_ignore_ascii_case(b.trim()))
+    })
+}
+
+/// A port condition matches a flow without ports only when it is `*` or 0-65535.
+pub(crate) fn covers_every_port(range: &PortRange) -> bool {
+    matches!(
+        range,
+        PortRange::Any
+            | PortRange::Range {
+                first: 0,
+                last: 65535
+            }
+    )
+}
+
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => a.is_private() || (a.octets()[0] == 100 && (a.octets()[1] & 0xc0) == 64),
+        IpAddr::V6(a) => (a.segments()[0] & 0xfe00) == 0xfc00,
+    }
+}
+
+/// Facts about one rule's evaluation that notes may need to mention.
+#[derive(Default)]
+struct Facts {
+    undecidable: Vec<String>,
+    invalid: Vec<String>,
+    internet_private: Option<IpAddr>,
+    star_covers_ipsec: bool,
+    portless_no: bool,
+    virtual_network_used: bool,
+}
+
+fn match_address(
+    spec: &AddressSpec,
+    field: &str,
+    ip: IpAddr,
+    endpoint_asgs: &[String],
+    tags: &TagResolver<'_>,
+    facts: &mut Facts,
+) -> MatchResult {
+    let prefixes = match spec {
+        AddressSpec::ApplicationSecurityGroups(asgs) => {
+            return if asg_member(asgs, endpoint_asgs) {
+                MatchResult::Yes
+            } else {
+                MatchResult::No
+            };
+        }
+        AddressSpec::Prefixes(prefixes) => prefixes,
+    };
+    let mut undecidable = None;
+    let mut yes = false;
+    for prefix in prefixes {
+        if let AddressPrefix::ServiceTag(tag) = prefix {
+            if tag.trim().eq_ignore_ascii_case("VirtualNetwork")
+                || tag.trim().eq_ignore_ascii_case("Internet")
+            {
+                facts.virtual_network_used = true;
+            }
+        }
+        match tags.coverage(prefix) {
+            Coverage::Everything => yes = true,
+            Coverage::Prefixes(nets) => yes |= nets.iter().any(|n| n.contains(&ip)),
+            Coverage::Outside(nets) => {
+                if !nets.iter().any(|n| n.contains(&ip)) {
+                    yes = true;
+                    if is_private(ip) {
+                        facts.internet_private = Some(ip);
+                    }
+                }
+            }
+            Coverage::UnknownTag(tag) => {
+                undecidable.get_or_insert(tag);
+            }
+            Coverage::Nothing => facts
+                .invalid
+                .push(format!("{field} {:?}", prefix.as_text())),
+        }
+    }
+    if yes {
+        MatchResult::Yes
+    } else if let Some(tag) = undecidable {
+        let reason = format!("service tag {tag} has no supplied prefixes");
+        facts.undecidable.push(reason.clone());
+        MatchResult::Undecidable { reason }
+    } else {
+        MatchResult::No
+    }
+}
+
+fn match_ports(
+    ranges: &[PortRange],
+    field: &str,
+    port: Option<u16>,
+    facts: &mut Facts,
+) -> MatchResult {
+    let mut yes = false;
+    for range in ranges {
+        yes |= match (range, port) {
+            (PortRange::Invalid(raw), _) => {
+                facts.invalid.push(format!("{field} {raw:?}"));
+                false
+            }
+            (range, None) => covers_every_port(range),
+            (PortRange::Any, Some(_)) => true,
+            (PortRange::Range { first, last }, Some(p)) => *first <= p && p <= *last,
+        };
+    }
+    if yes {
+        MatchResult::Yes
+    } else {
+        if port.is_none() {
+            facts.portless_no = true;
+        }
+        MatchResult::No
+    }
+}
+
+fn match_protocol(protocol: &RuleProtocol, flow: Protocol, facts: &mut Facts) -> MatchResult {
+    let yes = match protocol {
+        RuleProtocol::Any => {
+            facts.star_covers_ipsec = matches!(flow, Protocol::Esp | Protocol::Ah);
+            true
+        }
+        RuleProtocol::Only(p) => *p == flow,
+        RuleProtocol::Invalid(raw) => {
+            facts.invalid.push(format!("protocol {raw:?}"));
+            false
+        }
+    };
+    if yes {
+        MatchResult::Yes
+    } else {
+        MatchResult::No
+    }
+}
+
+fn ports_of(flow: &Flow) -> (Option<u16>, Option<u16>) {
+    if flow.protocol.has_ports() {
+        (Some(flow.source().1), Some(flow.destination().1))
+    } else {
+        (None, None)
+    }
+}
+
+/// Evaluates one NSG for a flow, as Network Watcher's NSG diagnostics would show it.
+pub fn evaluate_nsg(
+    nsg: &NetworkSecurityGroup,
+    applied_to: AppliedTo,
+    flow: &Flow,
+    ctx: &EvalContext,
+) -> NsgEvaluation {
+    let tags = TagResolver::new(ctx);
+    let (source_ip, _) = flow.source();
+    let (destination_ip, _) = flow.destination();
+    let (source_port, destination_port) = ports_of(flow);
+    let (source_asgs, destination_asgs) = match flow.direction {
+        Direction::Inbound => (&ctx.remote_asgs, &ctx.local_asgs),
+        Direction::Outbound => (&ctx.local_asgs, &ctx.remote_asgs),
+    };
+    let order = rules_in_priority_order(nsg, flow.direction);
+    let mut rules = Vec::with_capacity(order.len());
+    let mut deciding = None;
+    let mut notes = Vec::new();
+    let mut relevant = Vec::new();
+    for rule_ref in &order {
+        let Some(rule) = rule_ref.rule(nsg) else {
+            continue;
+        };
+        let mut facts = Facts::default();
+        let protocol = match_protocol(&rule.protocol, flow.protocol, &mut facts);
+        let source = match_address(
+            &rule.source,
+            source_field(&rule.source),
+            source_ip,
+            source_asgs,
+            &tags,
+            &mut facts,
+        );
+        let source_port_result = match_ports(
+            &rule.source_ports,
+            ports_field("source", &rule.source_ports),
+            source_port,
+            &mut facts,
+        );
+        let destination = match_address(
+            &rule.destination,
+            destination_field(&rule.destination),
+            destination_ip,
+            destination_asgs,
+            &tags,
+            &mut facts,
+        );
+        let destination_port_result = match_ports(
+            &rule.destination_ports,
+            ports_field("destination", &rule.destination_ports),
+            destination_port,
+            &mut facts,
+        );
+        let matched = protocol.is_yes()
+            && source.is_yes()
+            && source_port_result.is_yes()
+            && destination.is_yes()
+            && destination_port_result.is_yes();
+        let decided = matched && deciding.is_none();
+        if deciding.is_none() {
+            relevant.push((rule.name.clone(), facts, decided));
+        }
+        if decided {
+            deciding = Some(rules.len());
+        }
+        rules.push(RuleEvaluation {
+            name: rule.name.clone(),
+            kind: rule_ref.kind,
+            index: rule_ref.index,
+            priority: rule.priority,
+            access: rule.access,
+            protocol,
+            source,
+            source_port: source_port_result,
+            destination,
+            destination_port: destination_port_result,
+            matched,
+            decided,
+        });
+    }
+
+    let (access, rule_name) = match deciding.and_then(|i| rules.get(i)) {
+        Some(r) => (r.access, format!("{}/{}", r.kind.collection(), r.name)),
+        None => {
+            notes.push(format!(
+                "no {} rule matched (the NSG lacks its default rules): treated as Deny",
+                flow.direction.as_str().to_lowercase()
+            ));
+            (Access::Deny, String::new())
+        }
+    };
+    explain(&mut notes, &relevant, flow, ctx);
+    NsgEvaluation {
+        applied_to,
+        nsg_name: nsg.name.clone(),
+        access,
+        rule_name,
+        deciding_rule: deciding,
+        rules,
+        notes,
+    }
+}
+
+fn source_field(spec: &AddressSpec) -> &'static str {
+    match spec {
+        AddressSpec::ApplicationSecurityGroups(_) => "sourceApplicationSecurityGroups",
+        AddressSpec::Prefixes(p) if p.len() == 1 => "sourceAddressPrefix",
+        AddressSpec::Prefixes(_) => "sourceAddressPrefixes",
+    }
+}
+
+fn destination_field(spec: &AddressSpec) -> &'static str {
+    match spec {
+        AddressSpec::ApplicationSecurityGroups(_) => "destinationApplicationSecurityGroups",
+        AddressSpec::Prefixes(p) if p.len() == 1 => "destinationAddressPrefix",
+        AddressSpec::Prefixes(_) => "destinationAddressPrefixes",
+    }
+}
+
+fn ports_field(side: &str, ranges: &[PortRange]) -> &'static str {
+    match (side, ranges.len() == 1) {
+        ("source", true) => "sourcePortRange",
+        ("source", false) => "sourcePortRanges",
+        (_, true) => "destinationPortRange",
+        (_, false) => "destinationPortRanges",
+    }
+}
+
+/// Notes on the rules up to and including the deciding one: only those shaped the verdict.
+fn explain(
+    notes: &mut Vec<String>,
+    relevant: &[(String, Facts, bool)],
+    flow: &Flow,
+    ctx: &EvalContext,
+) {
+    for (name, facts, decided) in relevant {
+        for reason in &facts.undecidable {
+            notes.push(format!(
+                "rule {name}: {reason}, so packetwalk cannot decide whether it matches; treated as not matching (supply the tag's prefixes)"
+            ));
+        }
+        for what in &facts.invalid {
+            notes.push(format!(
+                "rule {name}: {what} is not a valid value and never matches"
+            ));
+        }
+        if *decided && facts.star_covers_ipsec {
+            notes.push(format!(
+                "rule {name} decided with protocol *: packetwalk reads * as covering {} too (unconfirmed: the docs list TCP, UDP and ICMP)",
+                flow.protocol.as_str().to_uppercase()
+            ));
+        }
+        if let Some(ip) = facts.internet_private {
+            notes.push(format!(
+                "rule {name}: {ip} is a private address outside the VNet; packetwalk counts it as Internet (unconfirmed)"
+            ));
+        }
+    }
+    let portless: Vec<&str> = relevant
+        .iter()
+        .filter(|(_, f, _)| f.portless_no)
+        .map(|(n, _, _)| n.as_str())
+        .collect();
+    if !portless.is_empty() {
+        notes.push(format!(
+            "{} carries no ports: packetwalk reads a port condition as matching it only when it is * or 0-65535 (unconfirmed), so {} did not match",
+            flow.protocol.as_str().to_uppercase(),
+            portless.join(", ")
+        ));
+    }
+    if ctx.vnet_prefixes.is_empty() && relevant.iter().any(|(_, f, _)| f.virtual_network_used) {
+        notes.push(
+            "no VNet prefixes were supplied: VirtualNetwork covers only 168.63.129.16 and Internet everything else".to_owned(),
+        );
+    }
+    let platform = [IpAddr::V4(AZURE_HOST_IP), IpAddr::V4(INSTANCE_METADATA_IP)];
+    if platform.contains(&flow.remote_ip) {
+        notes.push(format!(
+            "Azure does not filter traffic to and from {} with NSGs by default (spec §1); the verdict shows what the rules say",
+            flow.remote_ip
+        ));
+    }
+}
+
+/// Evaluates a flow through the subnet NSG and the NIC NSG in Azure's order: inbound
+/// subnet then NIC, outbound NIC then subnet; both must allow, a level without an NSG
+/// allows, and the first Deny ends the evaluation.
+pub fn evaluate_path(
+    subnet: Option<&NetworkSecurityGroup>,
+    nic: Option<&NetworkSecurityGroup>,
+    flow: &Flow,
+    ctx: &EvalContext,
+) -> FlowVerdict {
+    let levels = match flow.direction {
+        Direction::Inbound => [(AppliedTo::Subnet, subnet), (AppliedTo::Nic, nic)],
+        Direction::Outbound => [(AppliedTo::Nic, nic), (AppliedTo::Subnet, subnet)],
+    };
+    let mut evaluations = Vec::new();
+    let mut notes = Vec::new();
+    for (position, (applied_to, nsg)) in levels.iter().enumerate() {
+        let level = level_name(*applied_to);
+        let Some(nsg) = nsg else {
+            notes.push(format!("no NSG on the {level}: this level allows"));
+            continue;
+        };
+        let evaluation = evaluate_nsg(nsg, *applied_to, flow, ctx);
+        let denied = evaluation.access == Access::Deny;
+        evaluations.push(evaluation);
+        if denied {
+            if let Some((next, Some(_))) = levels.get(position + 1) {
+                notes.push(format!(
+                    "the {level} NSG denied, so the {} NSG was not evaluated",
+                    level_name(*next)
+                ));
+            }
+            break;
+        }
+    }
+    let access = if evaluations.iter().any(|e| e.access == Access::Deny) {
+        Access::Deny
+    } else {
+        Access::Allow
+    };
+    let rule_name = evaluations
+        .last()
+        .map(|e| e.rule_name.clone())
+        .unwrap_or_default();
+    FlowVerdict {
+        access,
+        rule_name,
+        evaluations,
+        notes,
+    }
+}
+
+fn level_name(applied_to: AppliedTo) -> &'static str {
+    match applied_to {
+        AppliedTo::Subnet => "subnet",
+        AppliedTo::Nic => "NIC",
+    }
+}
