@@ -2,6 +2,8 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod flow_verify;
+mod scenarios;
+mod trace_cmd;
 
 /// packetwalk: how a packet reaches a pod in Azure Kubernetes Service.
 #[derive(Parser)]
@@ -16,6 +18,11 @@ enum Command {
     /// Offline IP flow verify: which NSG rule allows or denies a flow (arguments named as
     /// `az network watcher test-ip-flow`).
     FlowVerify(flow_verify::Args),
+    /// Walk a packet through a scenario hop by hop: Internet, public IP, load balancer,
+    /// NSGs, kube-proxy, pod, and the reply.
+    Trace(trace_cmd::TraceArgs),
+    /// List the built-in scenarios and their named flows.
+    Scenarios(trace_cmd::ScenariosArgs),
 }
 
 /// Exit status for unusable input or arguments.
@@ -38,6 +45,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::FlowVerify(args) => flow_verify::run(&args),
+        Command::Trace(args) => trace_cmd::run_trace(&args),
+        Command::Scenarios(args) => trace_cmd::run_scenarios(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

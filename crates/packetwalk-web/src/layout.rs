@@ -5,7 +5,7 @@
 //! IPs, the load balancer, then the VNet with its subnets, each subnet holding its nodes,
 //! each node its NIC (with its NSG), kube-proxy and pods.
 
-use packetwalk::scenario::ScenarioDoc;
+use packetwalk::scenario::Scenario;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Rect {
@@ -81,7 +81,7 @@ const NODE_H: f64 = 150.0;
 const NODE_GAP: f64 = 24.0;
 const POD_H: f64 = 52.0;
 
-pub fn layout(doc: &ScenarioDoc) -> Layout {
+pub fn layout(doc: &Scenario) -> Layout {
     let nodes_per_subnet: Vec<usize> = doc
         .vnet
         .subnets
@@ -199,7 +199,7 @@ pub fn layout(doc: &ScenarioDoc) -> Layout {
     }
 }
 
-fn node_box(doc: &ScenarioDoc, node: &packetwalk::scenario::Node, rect: Rect) -> NodeBox {
+fn node_box(doc: &Scenario, node: &packetwalk::scenario::Node, rect: Rect) -> NodeBox {
     let nic_rect = Rect::new(rect.x - 12.0, rect.cy() - 26.0, 150.0, 52.0);
     let nic = Labelled {
         rect: nic_rect,
@@ -263,8 +263,8 @@ mod tests {
     use super::*;
     use packetwalk::scenario::{Node, Pod, Subnet};
 
-    fn two_node_doc() -> ScenarioDoc {
-        let mut doc = ScenarioDoc::default();
+    fn two_node_doc() -> Scenario {
+        let mut doc = Scenario::default();
         doc.vnet.subnets.push(Subnet {
             name: "aks".into(),
             ..Subnet::default()

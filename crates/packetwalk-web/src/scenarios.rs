@@ -3,7 +3,7 @@
 //! The JSON text is parsed by the browser's own `JSON.parse` and crosses into Rust
 //! through serde-wasm-bindgen, so the page carries no JSON parser of its own.
 
-use packetwalk::scenario::ScenarioDoc;
+use packetwalk::scenario::Scenario;
 
 pub struct BuiltIn {
     pub name: &'static str,
@@ -16,13 +16,13 @@ pub const BUILT_INS: &[BuiltIn] = &[BuiltIn {
 }];
 
 /// Parses a scenario document from JSON text; the error names what was wrong.
-pub fn parse(text: &str) -> Result<ScenarioDoc, String> {
+pub fn parse(text: &str) -> Result<Scenario, String> {
     let value =
         js_sys::JSON::parse(text).map_err(|err| format!("not JSON: {}", js_error_message(&err)))?;
     serde_wasm_bindgen::from_value(value).map_err(|err| err.to_string())
 }
 
-pub fn built_in(name: &str) -> Result<ScenarioDoc, String> {
+pub fn built_in(name: &str) -> Result<Scenario, String> {
     let found = BUILT_INS
         .iter()
         .find(|b| b.name == name)

@@ -16,6 +16,7 @@ pub mod import;
 pub mod json;
 pub mod model;
 pub mod scenario;
+pub mod trace;
 pub mod validate;
 
 pub use compiled::{CompiledNsg, Decision};

@@ -8,7 +8,10 @@
 //! The JSON form is documented in `docs/scenario-format.md`. NSGs inside a scenario are
 //! written in the shape of `az network nsg show -o json`, so a pasted NSG drops straight in.
 
+use crate::export::to_az_json;
+use crate::import::import_nsgs;
 use crate::json;
+use crate::model::{NetworkSecurityGroup, Warning};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -25,10 +28,10 @@ pub enum NetworkPlugin {
     Kubenet,
 }
 
-/// The scenario document (its JSON form). Field names follow Azure's and Kubernetes'.
+/// A scenario, as its JSON document has it. Field names follow Azure's and Kubernetes'.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct ScenarioDoc {
+pub struct Scenario {
     /// Short identifier: `blog-part4`.
     pub name: String,
     pub title: String,
@@ -41,7 +44,7 @@ pub struct ScenarioDoc {
     pub location: Option<String>,
     pub vnet: VirtualNetwork,
     /// NSGs in the shape of `az network nsg show -o json` (or any shape `import` accepts).
-    pub network_security_groups: Vec<json::Value>,
+    pub network_security_groups: NsgSet,
     pub nodes: Vec<Node>,
     pub pods: Vec<Pod>,
     pub services: Vec<Service>,
@@ -52,6 +55,54 @@ pub struct ScenarioDoc {
     pub flows: Vec<NamedFlow>,
     /// Values the source redacts or never gave, chosen for the scenario; the page says so.
     pub illustrative: Vec<String>,
+    /// Prefixes of service tags other than VirtualNetwork, Internet and AzureLoadBalancer.
+    pub service_tags: BTreeMap<String, Vec<IpNet>>,
+}
+
+/// The scenario's NSGs with what their lenient import found odd. In JSON, a list of NSG
+/// documents in any shape `import` accepts; written back as `az network nsg show -o json`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NsgSet {
+    pub nsgs: Vec<NetworkSecurityGroup>,
+    pub import_warnings: Vec<Warning>,
+}
+
+impl NsgSet {
+    pub fn get(&self, name: &str) -> Option<&NetworkSecurityGroup> {
+        self.nsgs.iter().find(|n| n.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut NetworkSecurityGroup> {
+        self.nsgs
+            .iter_mut()
+            .find(|n| n.name.eq_ignore_ascii_case(name))
+    }
+}
+
+impl From<Vec<NetworkSecurityGroup>> for NsgSet {
+    fn from(nsgs: Vec<NetworkSecurityGroup>) -> NsgSet {
+        NsgSet {
+            nsgs,
+            import_warnings: Vec::new(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for NsgSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<NsgSet, D::Error> {
+        let doc = json::Value::deserialize(deserializer)?;
+        let imported = import_nsgs(&doc);
+        Ok(NsgSet {
+            nsgs: imported.value,
+            import_warnings: imported.warnings,
+        })
+    }
+}
+
+impl Serialize for NsgSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.nsgs.iter().map(to_az_json))
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -143,6 +194,9 @@ pub struct Service {
     pub selector: BTreeMap<String, String>,
     pub external_traffic_policy: ExternalTrafficPolicy,
     pub health_check_node_port: Option<u16>,
+    /// `ClientIP` pins a client to one endpoint (kube-proxy) and asks the load balancer
+    /// for source-IP distribution.
+    pub session_affinity: Option<String>,
     pub load_balancer_source_ranges: Vec<String>,
     pub annotations: BTreeMap<String, String>,
     /// `status.loadBalancer.ingress[0].ip`.
@@ -231,4 +285,101 @@ pub struct NamedFlow {
     pub from: String,
     pub to: String,
     pub protocol: String,
+}
+
+/// References that point nowhere (a node's subnet, a NIC's NSG, a pod's node, a
+/// load-balancing rule's frontend or probe), each named by object and field.
+pub fn check(scenario: &Scenario) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    let mut missing = |object: String, field: &str, value: &str, what: &str| {
+        warnings.push(Warning {
+            object,
+            field: Some(field.to_owned()),
+            value: Some(value.to_owned()),
+            message: format!("no {what} of that name in the scenario"),
+        });
+    };
+    let nsgs = &scenario.network_security_groups;
+    for subnet in &scenario.vnet.subnets {
+        if let Some(nsg) = &subnet.network_security_group {
+            if nsgs.get(nsg).is_none() {
+                missing(
+                    format!("subnet {}", subnet.name),
+                    "networkSecurityGroup",
+                    nsg,
+                    "NSG",
+                );
+            }
+        }
+    }
+    for node in &scenario.nodes {
+        if !scenario.vnet.subnets.iter().any(|s| s.name == node.subnet) {
+            missing(
+                format!("node {}", node.name),
+                "subnet",
+                &node.subnet,
+                "subnet",
+            );
+        }
+        if let Some(nsg) = &node.nic.network_security_group {
+            if nsgs.get(nsg).is_none() {
+                missing(
+                    format!("node {}, NIC {}", node.name, node.nic.name),
+                    "networkSecurityGroup",
+                    nsg,
+                    "NSG",
+                );
+            }
+        }
+    }
+    for pod in &scenario.pods {
+        if !scenario.nodes.iter().any(|n| n.name == pod.node) {
+            missing(format!("pod {}", pod.name), "node", &pod.node, "node");
+        }
+    }
+    if let Some(lb) = &scenario.load_balancer {
+        for rule in &lb.load_balancing_rules {
+            let object = format!("load balancer {}, rule {}", lb.name, rule.name);
+            if !lb
+                .frontend_ip_configurations
+                .iter()
+                .any(|f| f.name == rule.frontend_ip_configuration)
+            {
+                missing(
+                    object.clone(),
+                    "frontendIpConfiguration",
+                    &rule.frontend_ip_configuration,
+                    "frontend IP configuration",
+                );
+            }
+            if let Some(probe) = &rule.probe {
+                if !lb.probes.iter().any(|p| &p.name == probe) {
+                    missing(object, "probe", probe, "probe");
+                }
+            }
+        }
+        for frontend in &lb.frontend_ip_configurations {
+            if let Some(ip) = &frontend.public_ip_address {
+                if !scenario.public_ips.iter().any(|p| &p.name == ip) {
+                    missing(
+                        format!("load balancer {}, frontend {}", lb.name, frontend.name),
+                        "publicIpAddress",
+                        ip,
+                        "public IP",
+                    );
+                }
+            }
+        }
+        for name in &lb.backend_address_pool {
+            if !scenario.nodes.iter().any(|n| &n.name == name) {
+                missing(
+                    format!("load balancer {}", lb.name),
+                    "backendAddressPool",
+                    name,
+                    "node",
+                );
+            }
+        }
+    }
+    warnings
 }
