@@ -106,6 +106,12 @@ fn benches(c: &mut Criterion) {
     });
     let doc = to_az_json(&nsg);
     let text = serde_json::to_string(&doc).expect("JSON");
+    c.bench_function("parse 1000-rule NSG JSON into json::Value", |b| {
+        b.iter(|| serde_json::from_str::<packetwalk::json::Value>(black_box(&text)).expect("JSON"))
+    });
+    c.bench_function("import_nsgs of the parsed 1000-rule NSG", |b| {
+        b.iter(|| import_nsgs(black_box(&doc)))
+    });
     c.bench_function("import 1000-rule NSG (parse JSON + import)", |b| {
         b.iter(|| {
             let value: packetwalk::json::Value =
