@@ -1,5 +1,7 @@
 //! `packetwalk flow-verify` run as a user runs it, on the real fixtures.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};

@@ -203,10 +203,18 @@ fn collect<'a>(v: &'a Value, depth: usize, found: &mut Found<'a>) {
 
 /// The member `key`, under `properties` (ARM) or at the top (az), skipping nulls.
 fn field<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    v.get("properties")
-        .and_then(|p| p.get(key))
+    member(v, "properties")
+        .and_then(|p| member(p, key))
         .filter(|x| !x.is_null())
-        .or_else(|| v.get(key).filter(|x| !x.is_null()))
+        .or_else(|| member(v, key).filter(|x| !x.is_null()))
+}
+
+/// One case-insensitive pass (ARM is case-insensitive about property names).
+fn member<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    v.as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, x)| x)
 }
 
 fn text_field(v: &Value, key: &str) -> Option<String> {
@@ -303,14 +311,15 @@ fn import_one_nsg(
 }
 
 struct RuleWarnings<'w> {
-    object: String,
+    nsg_name: &'w str,
+    rule_name: String,
     warnings: &'w mut Vec<Warning>,
 }
 
 impl RuleWarnings<'_> {
     fn push(&mut self, field: &str, value: Option<&str>, message: impl Into<String>) {
         self.warnings.push(Warning {
-            object: self.object.clone(),
+            object: format!("NSG {}, rule {}", self.nsg_name, self.rule_name),
             field: Some(field.to_owned()),
             value: value.map(str::to_owned),
             message: message.into(),
@@ -362,7 +371,8 @@ fn import_rule(
         name.clone()
     };
     let mut w = RuleWarnings {
-        object: format!("NSG {nsg_name}, rule {shown}"),
+        nsg_name,
+        rule_name: shown,
         warnings,
     };
     if name.is_empty() {

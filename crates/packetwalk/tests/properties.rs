@@ -2,6 +2,8 @@
 //! reference agree (spec §1); export then import is the identity (spec §2); nothing the
 //! user can paste panics the importer, the validator or the evaluators.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use ipnet::IpNet;
 use packetwalk::json::Value;
 use packetwalk::{
