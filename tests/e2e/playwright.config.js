@@ -1,8 +1,6 @@
 // End-to-end tests drive the real release build (dist/) in Debian's Chromium.
 // Never `npx playwright install`: the browser is /usr/bin/chromium.
 import { defineConfig } from "@playwright/test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const port = Number(process.env.E2E_PORT ?? 4173);
@@ -29,7 +27,7 @@ export default defineConfig({
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        `--user-data-dir=${mkdtempSync(join(tmpdir(), "packetwalk-e2e-"))}`,
+        // Playwright starts every browser with a new, empty profile directory of its own.
       ],
     },
   },

@@ -99,7 +99,7 @@ pub fn layout(doc: &Scenario) -> Layout {
         .map(|&n| 70.0 + n as f64 * (NODE_H + NODE_GAP))
         .collect();
     let vnet_h = 70.0 + subnet_heights.iter().map(|h| h + 20.0).sum::<f64>();
-    let height = (vnet_h + 60.0).max(480.0);
+    let height = (vnet_h + 50.0).max(400.0);
     let mid = height / 2.0;
 
     let client_count = doc.clients.len().max(1) as f64;
@@ -200,7 +200,7 @@ pub fn layout(doc: &Scenario) -> Layout {
 }
 
 fn node_box(doc: &Scenario, node: &packetwalk::scenario::Node, rect: Rect) -> NodeBox {
-    let nic_rect = Rect::new(rect.x - 12.0, rect.cy() - 26.0, 150.0, 52.0);
+    let nic_rect = Rect::new(rect.x - 12.0, rect.cy() - 26.0, 178.0, 52.0);
     let nic = Labelled {
         rect: nic_rect,
         name: node.nic.name.clone(),
@@ -219,10 +219,10 @@ fn node_box(doc: &Scenario, node: &packetwalk::scenario::Node, rect: Rect) -> No
             name: name.clone(),
             detail: String::new(),
         });
-    let kube_proxy = Rect::new(rect.x + 160.0, rect.cy() - 22.0, 104.0, 44.0);
+    let kube_proxy = Rect::new(rect.x + 188.0, rect.cy() - 22.0, 104.0, 44.0);
     let pods: Vec<_> = doc.pods.iter().filter(|p| p.node == node.name).collect();
-    let pod_x = rect.x + 290.0;
-    let pod_w = 170.0;
+    let pod_x = rect.x + 318.0;
+    let pod_w = 232.0;
     let per_column = ((rect.h - 30.0) / (POD_H + 8.0)).floor().max(1.0) as usize;
     let pods = pods
         .iter()

@@ -405,7 +405,7 @@ impl<'a> Walk<'a> {
             return self.via_load_balancer(&frontend, public_ip.as_deref());
         }
         if let Some(service) = self.service_by_cluster_ip(dst) {
-            return self.to_cluster_ip(&origin, service);
+            return self.reach_cluster_ip(&origin, service);
         }
         let private_target = self.node_by_ip(dst).is_some() || self.pod_by_ip(dst).is_some();
         if matches!(origin, Origin::Internet(_)) && private_target {
@@ -417,10 +417,10 @@ impl<'a> Walk<'a> {
             );
         }
         if let Some(node) = self.node_by_ip(dst) {
-            return self.to_node(&origin, node);
+            return self.reach_node(&origin, node);
         }
         if let Some(pod) = self.pod_by_ip(dst) {
-            return self.to_pod_directly(&origin, pod);
+            return self.reach_pod_directly(&origin, pod);
         }
         if let Some(public_ip) = self.s.public_ips.iter().find(|p| p.ip_address == Some(dst)) {
             return self.drop(
@@ -764,11 +764,11 @@ impl<'a> Walk<'a> {
             ),
             "§4.2",
         );
-        self.into_node(node, false)
+        self.enter_node(node, false)
     }
 
     /// The packet arrives at `node`'s NIC (through the NSGs) and goes to kube-proxy or the node.
-    fn into_node(&mut self, node: &'a Node, already_snat: bool) -> End {
+    fn enter_node(&mut self, node: &'a Node, already_snat: bool) -> End {
         if let Some(drop) = self.nsgs(node, Direction::Inbound) {
             return drop;
         }
@@ -1086,14 +1086,14 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn to_node(&mut self, origin: &Origin<'a>, node: &'a Node) -> End {
+    fn reach_node(&mut self, origin: &Origin<'a>, node: &'a Node) -> End {
         if self.same_node(origin, node) {
             return self.kube_proxy(node, true);
         }
         if let Some(drop) = self.leave_source(origin) {
             return drop;
         }
-        self.into_node(node, false)
+        self.enter_node(node, false)
     }
 
     /// A packet between two addresses of one node never crosses its NIC, so no NSG sees it.
@@ -1115,7 +1115,7 @@ impl<'a> Walk<'a> {
         same
     }
 
-    fn to_pod_directly(&mut self, origin: &Origin<'a>, pod: &'a Pod) -> End {
+    fn reach_pod_directly(&mut self, origin: &Origin<'a>, pod: &'a Pod) -> End {
         let Some(node) = self.node_named(&pod.node) else {
             return self.drop(
                 component::pod(&pod.name),
@@ -1136,7 +1136,7 @@ impl<'a> Walk<'a> {
         self.deliver_to_pod(pod)
     }
 
-    fn to_cluster_ip(&mut self, origin: &Origin<'a>, service: &'a Service) -> End {
+    fn reach_cluster_ip(&mut self, origin: &Origin<'a>, service: &'a Service) -> End {
         let node = match origin {
             Origin::Pod(_, node) | Origin::Node(node) => *node,
             _ => {

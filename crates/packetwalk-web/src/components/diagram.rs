@@ -141,12 +141,12 @@ fn node(n: &NodeBox) -> Html {
     html! {
         <g class="node" role="group" aria-label={format!("Node {}", n.name)} data-component={component::node(&n.name)}>
             <rect class="box" x={fmt(r.x)} y={fmt(r.y)} width={fmt(r.w)} height={fmt(r.h)} rx="8" />
-            <text x={fmt(r.x + 160.0)} y={fmt(r.y + 20.0)} class="kind">{ format!("Node {}", n.name) }</text>
+            <text x={fmt(r.x + 16.0)} y={fmt(r.y + 20.0)} class="kind">{ format!("Node {}", n.name) }</text>
             <g class="nic" role="img" aria-label={format!("NIC {} {}", n.nic.name, n.nic.detail)}
                data-component={component::nic(&n.nic.name)}>
                 <rect x={fmt(n.nic.rect.x)} y={fmt(n.nic.rect.y)} width={fmt(n.nic.rect.w)} height={fmt(n.nic.rect.h)} rx="4" />
                 <text x={fmt(n.nic.rect.x + 22.0)} y={fmt(n.nic.rect.y + 18.0)} class="kind">{ "NIC" }</text>
-                <text x={fmt(n.nic.rect.x + 22.0)} y={fmt(n.nic.rect.y + 32.0)} class="small">{ shorten(&n.nic.name, 24) }</text>
+                <text x={fmt(n.nic.rect.x + 22.0)} y={fmt(n.nic.rect.y + 32.0)} class="small">{ shorten(&n.nic.name, 30) }</text>
                 <text x={fmt(n.nic.rect.x + 22.0)} y={fmt(n.nic.rect.y + 45.0)} class="small mono">{ &n.nic.detail }</text>
             </g>
             { for n.nic_nsg.iter().map(|s| shield(s, Attachment::Nic(&n.nic.name))) }
@@ -171,7 +171,7 @@ fn pod(p: &PodBox) -> Html {
             <title>{ format!("Pod {} ({state}); labels {}", p.name, p.labels) }</title>
             <rect x={fmt(r.x)} y={fmt(r.y)} width={fmt(r.w)} height={fmt(r.h)} rx="6" />
             <path class="icon-stroke" d={cube_path(r.x + 8.0, r.y + 10.0)} />
-            <text x={fmt(r.x + 34.0)} y={fmt(r.y + 17.0)} class="small">{ shorten(&p.name, 26) }</text>
+            <text x={fmt(r.x + 34.0)} y={fmt(r.y + 17.0)} class="small">{ shorten(&p.name, 34) }</text>
             <text x={fmt(r.x + 34.0)} y={fmt(r.y + 31.0)} class="small mono">{ &p.ip }</text>
             <text x={fmt(r.x + 34.0)} y={fmt(r.y + 45.0)} class="small dim">{ &p.labels }</text>
         </g>
