@@ -80,23 +80,31 @@ const VNET_X: f64 = 520.0;
 const NODE_H: f64 = 150.0;
 const NODE_GAP: f64 = 24.0;
 const POD_H: f64 = 52.0;
+const POD_W: f64 = 232.0;
+/// Pods start right of the NIC and kube-proxy.
+const POD_X: f64 = 318.0;
 
 pub fn layout(doc: &Scenario) -> Layout {
-    let nodes_per_subnet: Vec<usize> = doc
+    let node_w = WIDTH - VNET_X - 16.0 - 40.0 - 50.0;
+    let columns = (((node_w - POD_X - 10.0) / (POD_W + 10.0)).floor() as usize).max(1);
+    let node_h = |node: &packetwalk::scenario::Node| {
+        let pods = doc.pods.iter().filter(|p| p.node == node.name).count();
+        let rows = pods.div_ceil(columns);
+        NODE_H.max(36.0 + rows as f64 * (POD_H + 8.0))
+    };
+    let subnet_heights: Vec<f64> = doc
         .vnet
         .subnets
         .iter()
         .map(|s| {
-            doc.nodes
+            let nodes: f64 = doc
+                .nodes
                 .iter()
                 .filter(|n| n.subnet == s.name)
-                .count()
-                .max(1)
+                .map(|n| node_h(n) + NODE_GAP)
+                .sum();
+            70.0 + nodes.max(NODE_H + NODE_GAP)
         })
-        .collect();
-    let subnet_heights: Vec<f64> = nodes_per_subnet
-        .iter()
-        .map(|&n| 70.0 + n as f64 * (NODE_H + NODE_GAP))
         .collect();
     let vnet_h = 70.0 + subnet_heights.iter().map(|h| h + 20.0).sum::<f64>();
     let height = (vnet_h + 50.0).max(400.0);
@@ -159,19 +167,16 @@ pub fn layout(doc: &Scenario) -> Layout {
                 name: name.clone(),
                 detail: String::new(),
             });
+            let mut node_y = rect.y + 56.0;
             let nodes = doc
                 .nodes
                 .iter()
                 .filter(|n| n.subnet == subnet.name)
-                .enumerate()
-                .map(|(i, node)| {
-                    let node_rect = Rect::new(
-                        rect.x + 30.0,
-                        rect.y + 56.0 + i as f64 * (NODE_H + NODE_GAP),
-                        rect.w - 50.0,
-                        NODE_H,
-                    );
-                    node_box(doc, node, node_rect)
+                .map(|node| {
+                    let h = node_h(node);
+                    let node_rect = Rect::new(rect.x + 30.0, node_y, node_w, h);
+                    node_y += h + NODE_GAP;
+                    node_box(doc, node, node_rect, columns)
                 })
                 .collect();
             SubnetBox {
@@ -199,7 +204,12 @@ pub fn layout(doc: &Scenario) -> Layout {
     }
 }
 
-fn node_box(doc: &Scenario, node: &packetwalk::scenario::Node, rect: Rect) -> NodeBox {
+fn node_box(
+    doc: &Scenario,
+    node: &packetwalk::scenario::Node,
+    rect: Rect,
+    columns: usize,
+) -> NodeBox {
     let nic_rect = Rect::new(rect.x - 12.0, rect.cy() - 26.0, 178.0, 52.0);
     let nic = Labelled {
         rect: nic_rect,
@@ -221,20 +231,17 @@ fn node_box(doc: &Scenario, node: &packetwalk::scenario::Node, rect: Rect) -> No
         });
     let kube_proxy = Rect::new(rect.x + 188.0, rect.cy() - 22.0, 104.0, 44.0);
     let pods: Vec<_> = doc.pods.iter().filter(|p| p.node == node.name).collect();
-    let pod_x = rect.x + 318.0;
-    let pod_w = 232.0;
-    let per_column = ((rect.h - 30.0) / (POD_H + 8.0)).floor().max(1.0) as usize;
     let pods = pods
         .iter()
         .enumerate()
         .map(|(i, pod)| {
-            let column = (i / per_column) as f64;
-            let row = (i % per_column) as f64;
+            let column = (i % columns) as f64;
+            let row = (i / columns) as f64;
             PodBox {
                 rect: Rect::new(
-                    pod_x + column * (pod_w + 10.0),
+                    rect.x + POD_X + column * (POD_W + 10.0),
                     rect.y + 28.0 + row * (POD_H + 8.0),
-                    pod_w,
+                    POD_W,
                     POD_H,
                 ),
                 name: pod.name.clone(),
