@@ -1,6 +1,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod apply_cmd;
 mod flow_verify;
 mod scenarios;
 mod trace_cmd;
@@ -23,6 +24,9 @@ enum Command {
     Trace(trace_cmd::TraceArgs),
     /// List the built-in scenarios and their named flows.
     Scenarios(trace_cmd::ScenariosArgs),
+    /// `kubectl apply` a Service (and Pods) to a scenario, or delete a Service, with the
+    /// cloud provider's load balancer and NSG changes; prints the new scenario.
+    Apply(apply_cmd::ApplyArgs),
 }
 
 /// Exit status for unusable input or arguments.
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         Command::FlowVerify(args) => flow_verify::run(&args),
         Command::Trace(args) => trace_cmd::run_trace(&args),
         Command::Scenarios(args) => trace_cmd::run_scenarios(&args),
+        Command::Apply(args) => apply_cmd::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,10 +6,24 @@ use packetwalk::scenario::Scenario;
 use std::path::Path;
 
 /// Name and JSON text of every built-in scenario, in the order `packetwalk scenarios` lists them.
-pub const BUILT_INS: &[(&str, &str)] = &[(
-    "blog-part4",
-    include_str!("../../../www/scenarios/blog-part4.json"),
-)];
+pub const BUILT_INS: &[(&str, &str)] = &[
+    (
+        "blog-part4",
+        include_str!("../../../www/scenarios/blog-part4.json"),
+    ),
+    (
+        "blog-part4-before-service",
+        include_str!("../../../www/scenarios/blog-part4-before-service.json"),
+    ),
+    (
+        "subnet-nsg",
+        include_str!("../../../www/scenarios/subnet-nsg.json"),
+    ),
+    (
+        "source-ranges",
+        include_str!("../../../www/scenarios/source-ranges.json"),
+    ),
+];
 
 pub fn parse(text: &str, origin: &str) -> Result<Scenario> {
     serde_json::from_str(text).with_context(|| format!("{origin}: not a packetwalk scenario"))

@@ -1,0 +1,89 @@
+//! `packetwalk apply`: `kubectl apply` (or `kubectl delete svc`) against a scenario, with
+//! the cloud provider's reconciliation. Prints the resulting scenario as JSON and, on
+//! stderr, what changed in Azure.
+
+use anyhow::{bail, Context, Result};
+use clap::ValueEnum;
+use packetwalk::json::Value;
+use packetwalk::kubernetes::{import_kubernetes, merge_into};
+use packetwalk::reconcile::{apply_service, delete_service, RuleNaming};
+use std::path::PathBuf;
+
+use crate::scenarios;
+
+#[derive(Clone, Copy, Debug, Default, ValueEnum)]
+pub enum NamingArg {
+    /// cloud-provider-azure up to v1.28: `a<uid>-TCP-8080-Internet` (the blog's).
+    #[default]
+    PerService,
+    /// v1.29 and later: `k8s-azure-lb_allow_IPv4_<md5>`.
+    Consolidated,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ApplyArgs {
+    /// A built-in scenario's name or a scenario JSON file; - for stdin.
+    #[arg(long, value_name = "NAME|FILE")]
+    scenario: String,
+    /// `kubectl get svc/pods -o json` output (a Service, a Pod or a List) to apply.
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "FILE",
+        required_unless_present = "delete"
+    )]
+    file: Option<PathBuf>,
+    /// Delete the Service of this name (namespace default) instead.
+    #[arg(long, value_name = "SERVICE")]
+    delete: Option<String>,
+    #[arg(long, value_enum, default_value = "per-service")]
+    naming: NamingArg,
+}
+
+pub fn run(args: &ApplyArgs) -> Result<()> {
+    let mut scenario = scenarios::load(&args.scenario)?;
+    let naming = match args.naming {
+        NamingArg::PerService => RuleNaming::PerService,
+        NamingArg::Consolidated => RuleNaming::Consolidated,
+    };
+    let mut changes = Vec::new();
+    if let Some(name) = &args.delete {
+        changes = delete_service(&mut scenario, name, None, naming);
+        if changes.is_empty() {
+            bail!(
+                "--delete {name:?}: the scenario has no Service of that name in namespace default"
+            );
+        }
+    }
+    if let Some(file) = &args.file {
+        let origin = file.display().to_string();
+        let text = if origin == "-" {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .context("reading stdin")?;
+            text
+        } else {
+            std::fs::read_to_string(file).with_context(|| format!("reading {origin}"))?
+        };
+        let doc: Value =
+            serde_json::from_str(&text).with_context(|| format!("{origin}: not JSON"))?;
+        let imported = import_kubernetes(&doc).with_context(|| origin.clone())?;
+        for warning in &imported.warnings {
+            eprintln!("warning: {origin}: {warning}");
+        }
+        let services = imported.value.services.clone();
+        let mut objects = imported.value;
+        objects.services.clear();
+        merge_into(&mut scenario, objects);
+        for service in services {
+            changes.extend(
+                apply_service(&mut scenario, service, naming).with_context(|| origin.clone())?,
+            );
+        }
+    }
+    for change in &changes {
+        eprintln!("{change}");
+    }
+    println!("{}", serde_json::to_string_pretty(&scenario)?);
+    Ok(())
+}
