@@ -9,7 +9,7 @@ use packetwalk::kubernetes::{import_kubernetes, merge_into};
 use packetwalk::reconcile::{apply_service, delete_service, RuleNaming};
 use std::path::PathBuf;
 
-use crate::scenarios;
+use crate::{out, scenarios};
 
 #[derive(Clone, Copy, Debug, Default, ValueEnum)]
 pub enum NamingArg {
@@ -84,6 +84,6 @@ pub fn run(args: &ApplyArgs) -> Result<()> {
     for change in &changes {
         eprintln!("{change}");
     }
-    println!("{}", serde_json::to_string_pretty(&scenario)?);
+    out::println(&serde_json::to_string_pretty(&scenario)?);
     Ok(())
 }

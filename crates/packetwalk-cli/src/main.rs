@@ -3,6 +3,7 @@ use std::process::ExitCode;
 
 mod apply_cmd;
 mod flow_verify;
+mod out;
 mod scenarios;
 mod trace_cmd;
 

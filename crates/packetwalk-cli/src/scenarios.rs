@@ -16,12 +16,24 @@ pub const BUILT_INS: &[(&str, &str)] = &[
         include_str!("../../../www/scenarios/blog-part4-before-service.json"),
     ),
     (
+        "three-nodes",
+        include_str!("../../../www/scenarios/three-nodes.json"),
+    ),
+    (
         "subnet-nsg",
         include_str!("../../../www/scenarios/subnet-nsg.json"),
     ),
     (
         "source-ranges",
         include_str!("../../../www/scenarios/source-ranges.json"),
+    ),
+    (
+        "kubenet",
+        include_str!("../../../www/scenarios/kubenet.json"),
+    ),
+    (
+        "pod-egress",
+        include_str!("../../../www/scenarios/pod-egress.json"),
     ),
 ];
 

@@ -4,7 +4,7 @@ use anyhow::{bail, Result};
 use clap::ValueEnum;
 use packetwalk::trace::{self, PacketSpec};
 
-use crate::scenarios;
+use crate::{out, scenarios};
 
 #[derive(Clone, Copy, Debug, Default, ValueEnum)]
 pub enum OutputFormat {
@@ -57,8 +57,8 @@ pub fn run_trace(args: &TraceArgs) -> Result<()> {
         Err(error) => bail!("scenario {}: {error}", scenario.name),
     };
     match args.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&found)?),
-        OutputFormat::Text => print!("{}", trace::to_text(&found)),
+        OutputFormat::Json => out::println(&serde_json::to_string_pretty(&found)?),
+        OutputFormat::Text => out::print(&trace::to_text(&found)),
     }
     Ok(())
 }
@@ -77,6 +77,7 @@ pub struct ScenariosArgs {
 
 pub fn run_scenarios(args: &ScenariosArgs) -> Result<()> {
     let mut listed = Vec::new();
+    let mut listing = String::new();
     for (name, text) in scenarios::BUILT_INS {
         let scenario = scenarios::parse(text, name)?;
         listed.push(serde_json::json!({
@@ -88,19 +89,20 @@ pub fn run_scenarios(args: &ScenariosArgs) -> Result<()> {
             })).collect::<Vec<_>>(),
         }));
         if let OutputFormat::Text = args.output {
-            println!("{}  {}", scenario.name, scenario.title);
+            listing.push_str(&format!("{}  {}\n", scenario.name, scenario.title));
             for (i, flow) in scenario.flows.iter().enumerate() {
                 let default = if i == 0 { " (default)" } else { "" };
-                println!(
-                    "    {}{default}: {} {} -> {}",
+                listing.push_str(&format!(
+                    "    {}{default}: {} {} -> {}\n",
                     flow.name, flow.protocol, flow.from, flow.to
-                );
-                println!("        {}", flow.description);
+                ));
+                listing.push_str(&format!("        {}\n", flow.description));
             }
         }
     }
-    if let OutputFormat::Json = args.output {
-        println!("{}", serde_json::to_string_pretty(&listed)?);
+    match args.output {
+        OutputFormat::Json => out::println(&serde_json::to_string_pretty(&listed)?),
+        OutputFormat::Text => out::print(&listing),
     }
     Ok(())
 }

@@ -10,10 +10,36 @@ pub struct BuiltIn {
     pub json: &'static str,
 }
 
-pub const BUILT_INS: &[BuiltIn] = &[BuiltIn {
-    name: "blog-part4",
-    json: include_str!("../../../www/scenarios/blog-part4.json"),
-}];
+pub const BUILT_INS: &[BuiltIn] = &[
+    BuiltIn {
+        name: "blog-part4",
+        json: include_str!("../../../www/scenarios/blog-part4.json"),
+    },
+    BuiltIn {
+        name: "blog-part4-before-service",
+        json: include_str!("../../../www/scenarios/blog-part4-before-service.json"),
+    },
+    BuiltIn {
+        name: "three-nodes",
+        json: include_str!("../../../www/scenarios/three-nodes.json"),
+    },
+    BuiltIn {
+        name: "subnet-nsg",
+        json: include_str!("../../../www/scenarios/subnet-nsg.json"),
+    },
+    BuiltIn {
+        name: "source-ranges",
+        json: include_str!("../../../www/scenarios/source-ranges.json"),
+    },
+    BuiltIn {
+        name: "kubenet",
+        json: include_str!("../../../www/scenarios/kubenet.json"),
+    },
+    BuiltIn {
+        name: "pod-egress",
+        json: include_str!("../../../www/scenarios/pod-egress.json"),
+    },
+];
 
 /// Parses a scenario document from JSON text; the error names what was wrong.
 pub fn parse(text: &str) -> Result<Scenario, String> {

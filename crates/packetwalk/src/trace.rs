@@ -6,7 +6,7 @@
 //! of the 5-tuple, so the same packet always takes the same path.
 
 use crate::component;
-use crate::eval::{evaluate_nsg, EvalContext, NsgEvaluation, AZURE_HOST_IP};
+use crate::eval::{evaluate_nsg, EvalContext, NsgEvaluation, AZURE_HOST_IP, INSTANCE_METADATA_IP};
 use crate::model::{Access, AppliedTo, Direction, Flow, NetworkSecurityGroup, Protocol, Warning};
 use crate::scenario::{
     ExternalTrafficPolicy, LoadBalancingRule, NetworkPlugin, Node, Pod, Scenario, Service,
@@ -157,17 +157,20 @@ pub enum TraceError {
     NoFlows,
 }
 
-/// The deterministic stand-in for Azure's and kube-proxy's random choices: FNV-1a (64-bit)
-/// over the protocol name and the source and destination addresses and ports, as text
-/// (`Tcp|198.51.100.23|50123|203.0.113.10|8080`). With `source_ip_only`, only the
-/// protocol and source IP count (the load balancer's `SourceIP` distribution, a
-/// Service's ClientIP affinity).
-pub fn flow_hash(packet: &FiveTuple, source_ip_only: bool) -> u64 {
+/// The deterministic stand-in for Azure's and kube-proxy's random choices: FNV-1a (64-bit,
+/// finished with MurmurHash3's fmix64)
+/// over the choosing stage (`lb`, `kube-proxy:<node>`, `snat`), the protocol name and the
+/// source and destination addresses and ports, as text
+/// (`lb|Tcp|198.51.100.23|50123|203.0.113.10|8080`). The stage keeps the load balancer's
+/// and kube-proxy's choices independent, as they are in a real cluster. With
+/// `source_ip_only`, only the protocol and source IP count (the load balancer's
+/// `SourceIP` distribution, a Service's ClientIP affinity).
+pub fn flow_hash(stage: &str, packet: &FiveTuple, source_ip_only: bool) -> u64 {
     let text = if source_ip_only {
-        format!("{}|{}", packet.protocol, packet.source_ip)
+        format!("{stage}|{}|{}", packet.protocol, packet.source_ip)
     } else {
         format!(
-            "{}|{}|{}|{}|{}",
+            "{stage}|{}|{}|{}|{}|{}",
             packet.protocol,
             packet.source_ip,
             packet.source_port,
@@ -180,7 +183,13 @@ pub fn flow_hash(packet: &FiveTuple, source_ip_only: bool) -> u64 {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    hash
+    // FNV's low bits are weak (the lowest is the parity of the input's bytes) and the
+    // choice is `hash % n`: finish with MurmurHash3's fmix64 so every bit counts.
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^ (hash >> 33)
 }
 
 fn pick<T>(items: &[T], hash: u64) -> Option<&T> {
@@ -434,8 +443,30 @@ impl<'a> Walk<'a> {
                 "§4.2",
             );
         }
-        if let (Origin::Pod(_, node) | Origin::Node(node), false) = (&origin, self.in_vnet(dst)) {
-            return self.egress(node);
+        let platform = [IpAddr::V4(AZURE_HOST_IP), IpAddr::V4(INSTANCE_METADATA_IP)];
+        if let (Origin::Pod(_, node) | Origin::Node(node), true) =
+            (&origin, platform.contains(&dst))
+        {
+            if let Some(drop) = self.nsgs(node, Direction::Outbound) {
+                return drop;
+            }
+            self.hop(
+                component::INTERNET.to_owned(),
+                Action::Deliver,
+                Leg::Forward,
+                format!("The Azure platform answers at {dst}"),
+                format!(
+                    "{dst} is a platform address ({}), reached from the host without SNAT or the load balancer.",
+                    if dst == IpAddr::V4(AZURE_HOST_IP) { "the host's virtual IP: DNS, DHCP, health probes" } else { "the instance metadata service" }
+                ),
+                "§1",
+            );
+            let delivered = self.packet;
+            self.reply_back(delivered);
+            return End::Delivered(format!("Azure platform {dst}"));
+        }
+        if let (Origin::Pod(..) | Origin::Node(_), false) = (&origin, self.in_vnet(dst)) {
+            return self.egress(&origin);
         }
         let at = if from_cluster {
             component::vnet(&self.s.vnet.name)
@@ -730,7 +761,7 @@ impl<'a> Walk<'a> {
         let source_ip_only = rule.load_distribution.as_deref().is_some_and(|d| {
             d.eq_ignore_ascii_case("SourceIP") || d.eq_ignore_ascii_case("SourceIPProtocol")
         });
-        let Some(node) = pick(&healthy, flow_hash(&p, source_ip_only)).copied() else {
+        let Some(node) = pick(&healthy, flow_hash("lb", &p, source_ip_only)).copied() else {
             return self.drop(
                 lb_id,
                 format!("No healthy backend for rule {}", rule.name),
@@ -851,7 +882,7 @@ impl<'a> Walk<'a> {
             .session_affinity
             .as_deref()
             .is_some_and(|a| a.eq_ignore_ascii_case("ClientIP"));
-        let hash = flow_hash(&p, client_ip_affinity);
+        let hash = flow_hash(&kp, &p, client_ip_affinity);
         let Some(pod) = pick(&endpoints, hash).copied() else {
             return self.drop(
                 kp,
@@ -904,7 +935,8 @@ impl<'a> Walk<'a> {
         if masquerade {
             if let Some(ip) = node_ip {
                 self.packet.source_ip = ip;
-                self.packet.source_port = 1024 + (flow_hash(&original, false) % 64_000) as u16;
+                self.packet.source_port =
+                    1024 + (flow_hash("snat", &original, false) % 64_000) as u16;
             }
             self.hop(
                 kp.clone(),
@@ -1159,7 +1191,33 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn egress(&mut self, node: &'a Node) -> End {
+    fn egress(&mut self, origin: &Origin<'a>) -> End {
+        let node = match origin {
+            Origin::Pod(_, node) | Origin::Node(node) => *node,
+            _ => {
+                return self.drop(
+                    component::INTERNET.to_owned(),
+                    "Not from the cluster".to_owned(),
+                    String::new(),
+                    "§4",
+                )
+            }
+        };
+        if let (Origin::Pod(pod, _), NetworkPlugin::Kubenet, Some(node_ip)) =
+            (origin, self.s.network_plugin, node.nic.private_ip_address)
+        {
+            let original = self.packet;
+            self.packet.source_ip = node_ip;
+            self.packet.source_port = 1024 + (flow_hash("snat", &original, false) % 64_000) as u16;
+            self.hop(
+                component::node(&node.name),
+                Action::Snat,
+                Leg::Forward,
+                format!("Node {} masquerades pod {} as {}", node.name, pod.name, endpoint(node_ip, self.packet.source_port)),
+                "kubenet: pod addresses exist only inside the cluster, so the node rewrites the source to its own IP before the packet leaves its NIC; the NSG sees the node, not the pod.".to_owned(),
+                "§4",
+            );
+        }
         if let Some(drop) = self.nsgs(node, Direction::Outbound) {
             return drop;
         }
@@ -1182,7 +1240,7 @@ impl<'a> Walk<'a> {
         match outbound {
             Some((lb_name, ip)) => {
                 self.packet.source_ip = ip;
-                self.packet.source_port = 1024 + (flow_hash(&original, false) % 64_000) as u16;
+                self.packet.source_port = 1024 + (flow_hash("snat", &original, false) % 64_000) as u16;
                 self.hop(
                     component::load_balancer(&lb_name),
                     Action::Snat,
