@@ -1,5 +1,7 @@
 //! `packetwalk trace`, `scenarios` and `apply`, run as a user would.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::process::{Command, Output};
 
 fn packetwalk(args: &[&str]) -> Output {

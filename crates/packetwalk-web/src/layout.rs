@@ -75,6 +75,68 @@ pub struct PodBox {
     pub ready: bool,
 }
 
+impl Layout {
+    /// Where the packet sits when a hop happens at `component` (a trace's component id).
+    pub fn anchor(&self, component: &str) -> Option<(f64, f64)> {
+        use packetwalk::component as id;
+        let centre = |r: &Rect| (r.cx(), r.cy());
+        if component == id::INTERNET {
+            return Some((self.internet.cx(), self.internet.y + self.internet.h * 0.35));
+        }
+        let found = self
+            .clients
+            .iter()
+            .find(|c| id::client(&c.name) == component)
+            .or_else(|| {
+                self.public_ips
+                    .iter()
+                    .find(|p| id::public_ip(&p.name) == component)
+            })
+            .or_else(|| {
+                self.load_balancer
+                    .iter()
+                    .find(|lb| id::load_balancer(&lb.name) == component)
+            })
+            .map(|l| centre(&l.rect));
+        if found.is_some() {
+            return found;
+        }
+        if id::vnet(&self.vnet.name) == component {
+            return Some((self.vnet.rect.x + 60.0, self.vnet.rect.y + 14.0));
+        }
+        for subnet in &self.subnets {
+            if id::subnet(&subnet.name) == component {
+                return Some((subnet.rect.x + 60.0, subnet.rect.y + 10.0));
+            }
+            if let Some(nsg) = &subnet.nsg {
+                if id::nsg_on_subnet(&nsg.name, &subnet.name) == component {
+                    return Some(centre(&nsg.rect));
+                }
+            }
+            for node in &subnet.nodes {
+                if id::node(&node.name) == component {
+                    return Some((node.kube_proxy.cx(), node.rect.y + 12.0));
+                }
+                if id::nic(&node.nic.name) == component {
+                    return Some(centre(&node.nic.rect));
+                }
+                if id::kube_proxy(&node.name) == component {
+                    return Some(centre(&node.kube_proxy));
+                }
+                if let Some(nsg) = &node.nic_nsg {
+                    if id::nsg_on_nic(&nsg.name, &node.nic.name) == component {
+                        return Some(centre(&nsg.rect));
+                    }
+                }
+                if let Some(pod) = node.pods.iter().find(|p| id::pod(&p.name) == component) {
+                    return Some((pod.rect.x + 17.0, pod.rect.cy()));
+                }
+            }
+        }
+        None
+    }
+}
+
 const WIDTH: f64 = 1200.0;
 const VNET_X: f64 = 520.0;
 const NODE_H: f64 = 150.0;
@@ -319,5 +381,21 @@ mod tests {
         }
         assert!(subnet.nodes[0].rect.y + subnet.nodes[0].rect.h <= subnet.nodes[1].rect.y);
         assert!(layout.height >= layout.vnet.rect.y + layout.vnet.rect.h);
+    }
+
+    #[test]
+    fn every_drawn_component_has_an_anchor() {
+        let layout = layout(&two_node_doc());
+        use packetwalk::component as id;
+        for component in [
+            id::INTERNET.to_owned(),
+            id::node("a"),
+            id::kube_proxy("b"),
+            id::pod("b-pod-2"),
+            id::subnet("aks"),
+        ] {
+            assert!(layout.anchor(&component).is_some(), "{component}");
+        }
+        assert_eq!(layout.anchor("pod:nope"), None);
     }
 }

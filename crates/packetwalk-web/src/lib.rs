@@ -4,6 +4,8 @@
 pub mod components;
 pub mod layout;
 pub mod scenarios;
+pub mod state;
+pub mod url;
 
 /// Mounts the app on the document's body.
 pub fn run() {

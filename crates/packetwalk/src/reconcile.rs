@@ -417,13 +417,19 @@ fn create_azure_objects(
     // NSG rules on the NSG of the nodes' NICs (AKS's aks-agentpool-...-nsg).
     let sources = allowed_sources(service, internal);
     let deny_all = annotation_true(service, ANNOTATION_DENY_ALL_EXCEPT_SOURCE_RANGES);
-    let (destinations, port_of): (
-        Vec<IpAddr>,
-        Box<dyn Fn(&crate::scenario::ServicePort) -> u16>,
-    ) = if floating {
-        (vec![frontend_ip], Box::new(|p| p.port))
+    // Floating IP: the rule names the frontend IP and the Service port; without it, the
+    // nodes' IPs and the NodePort (what the packet carries after the load balancer).
+    let destinations = if floating {
+        vec![frontend_ip]
     } else {
-        (node_ips, Box::new(|p| p.node_port.unwrap_or(p.port)))
+        node_ips
+    };
+    let port_of = |p: &crate::scenario::ServicePort| {
+        if floating {
+            p.port
+        } else {
+            p.node_port.unwrap_or(p.port)
+        }
     };
     let nsg_names = node_nsgs(scenario);
     for nsg_name in nsg_names {

@@ -4,6 +4,8 @@
 //! compared with a readable snapshot in `tests/snapshots/`; adding a scenario or a flow
 //! adds a test case.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use packetwalk::scenario::{NetworkPlugin, Scenario};
 use packetwalk::trace::{trace, trace_named, Action, Leg, PacketSpec, Trace, Verdict};
 use packetwalk::{Access, AddressPrefix, AddressSpec, Direction, PortRange, RuleProtocol};

@@ -1,44 +1,215 @@
 use std::rc::Rc;
 
+use packetwalk::trace::{self, Action as HopAction, Leg, Trace, Verdict};
 use yew::prelude::*;
 
-use crate::components::diagram::Diagram;
+use crate::components::controls::Controls;
+use crate::components::diagram::{Diagram, Highlight, Outcome};
+use crate::components::hops::{HopDetail, HopList, VerdictLine};
+use crate::components::packet_editor::PacketEditor;
 use crate::layout::layout;
 use crate::scenarios;
+use crate::state::{Action, State, DEFAULT_SCENARIO};
+use crate::url;
 
 #[function_component(App)]
 pub fn app() -> Html {
-    let loaded = use_memo((), |_| scenarios::built_in("blog-part4"));
-    match &*loaded {
-        Ok(doc) => {
-            let placed = Rc::new(layout(doc));
-            html! {
-                <main class="app">
-                    <header class="masthead">
-                        <h1>{ "packetwalk" }</h1>
-                        <p class="tagline">{ "How a packet reaches a pod in Azure Kubernetes Service" }</p>
-                    </header>
-                    <section class="scenario" aria-labelledby="scenario-title">
-                        <h2 id="scenario-title">{ &doc.title }</h2>
-                        <p>{ &doc.description }</p>
-                        <Diagram layout={placed} title={doc.title.clone()} />
-                        if !doc.illustrative.is_empty() {
-                            <aside class="illustrative" aria-label="Illustrative values">
-                                <h3>{ "Illustrative values" }</h3>
-                                <ul>
-                                    { for doc.illustrative.iter().map(|item| html! { <li>{ item }</li> }) }
-                                </ul>
-                            </aside>
+    let state =
+        use_reducer(|| url::initial_state().unwrap_or_else(|| State::new(DEFAULT_SCENARIO)));
+    let embed = use_memo((), |_| url::is_embed());
+
+    let placed = use_memo(state.scenario.clone(), |s| layout(s));
+    let traced = use_memo((state.scenario.clone(), state.packet.clone()), |(s, p)| {
+        trace::trace(s, p).map(Rc::new).map_err(|e| e.to_string())
+    });
+    let (trace, trace_error) = match &*traced {
+        Ok(t) => (Some(t.clone()), None),
+        Err(e) => (None, Some(e.clone())),
+    };
+    let last = trace
+        .as_ref()
+        .map(|t| t.hops.len().saturating_sub(1))
+        .unwrap_or(0);
+    let step = state.step.min(last);
+
+    // Keep the link in the address bar up to date.
+    {
+        let state = state.clone();
+        use_effect_with(
+            (
+                state.scenario_name.clone(),
+                state.flow.clone(),
+                state.packet.clone(),
+                step,
+            ),
+            move |_| url::write(&state, step),
+        );
+    }
+
+    // Playing: one timer per hop; the packet's move is a CSS transition.
+    {
+        let dispatch = state.dispatcher();
+        use_effect_with(
+            (state.playing, step, state.speed_ms, last),
+            move |&(playing, _, ms, last)| {
+                let cancelled = Rc::new(std::cell::Cell::new(false));
+                if playing {
+                    let cancelled = cancelled.clone();
+                    yew::platform::spawn_local(async move {
+                        yew::platform::time::sleep(std::time::Duration::from_millis(u64::from(ms)))
+                            .await;
+                        if !cancelled.get() {
+                            dispatch.dispatch(Action::Forward(last));
                         }
-                    </section>
-                </main>
+                    });
+                }
+                move || cancelled.set(true)
+            },
+        );
+    }
+
+    let hop = trace.as_ref().and_then(|t| t.hops.get(step)).cloned();
+    let highlight = highlight(&placed, trace.as_deref(), step, state.speed_ms);
+    let d = state.dispatcher();
+    let scenario_change = {
+        let d = d.clone();
+        Callback::from(move |e: Event| {
+            if let Some(select) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
+                d.dispatch(Action::LoadScenario(select.value()));
             }
+        })
+    };
+    let cb = |a: fn() -> Action| {
+        let d = d.clone();
+        Callback::from(move |()| d.dispatch(a()))
+    };
+    let controls = html! {
+        <Controls
+            step={step}
+            last={last}
+            playing={state.playing}
+            speed_ms={state.speed_ms}
+            on_play={cb(|| Action::Play)}
+            on_pause={cb(|| Action::Pause)}
+            on_back={cb(|| Action::Back)}
+            on_forward={{ let d = d.clone(); Callback::from(move |()| d.dispatch(Action::Forward(last))) }}
+            on_restart={cb(|| Action::Restart)}
+            on_speed={{ let d = d.clone(); Callback::from(move |ms| d.dispatch(Action::Speed(ms))) }}
+        />
+    };
+    let diagram = html! {
+        <Diagram layout={placed.clone()} title={state.scenario.title.clone()} highlight={highlight} />
+    };
+    let editor = html! {
+        <PacketEditor
+            scenario={state.scenario.clone()}
+            flow={state.flow.clone()}
+            packet={state.packet.clone()}
+            error={trace_error.clone()}
+            on_flow={{ let d = d.clone(); Callback::from(move |f| d.dispatch(Action::SelectFlow(f))) }}
+            on_packet={{ let d = d.clone(); Callback::from(move |p| d.dispatch(Action::SetPacket(p))) }}
+        />
+    };
+    let notice = state.notice.clone().map(|message| {
+        let d = d.clone();
+        html! {
+            <div class="notice" role="alert">
+                { message }
+                <button type="button" onclick={move |_| d.dispatch(Action::Dismiss)}>{ "Dismiss" }</button>
+            </div>
         }
-        Err(message) => html! {
-            <main class="app">
-                <h1>{ "packetwalk" }</h1>
-                <p role="alert" class="error">{ message }</p>
+    });
+    let walk = html! {
+        <>
+            { controls }
+            if let Some(t) = &trace {
+                <VerdictLine trace={t.clone()} />
+            }
+        </>
+    };
+
+    if *embed {
+        return html! {
+            <main class="app embed">
+                { for notice }
+                { diagram }
+                { walk }
+                if let Some(hop) = &hop {
+                    <p class="embed-hop"><strong>{ &hop.summary }</strong>{ " " }<code>{ hop.packet.to_string() }</code></p>
+                }
             </main>
-        },
+        };
+    }
+
+    html! {
+        <main class="app">
+            <header class="masthead">
+                <h1>{ "packetwalk" }</h1>
+                <p class="tagline">{ "How a packet reaches a pod in Azure Kubernetes Service, and which rule decides at every hop" }</p>
+            </header>
+            { for notice }
+            <section class="scenario" aria-labelledby="scenario-title">
+                <div class="scenario-bar">
+                    <label>
+                        { "Scenario " }
+                        <select aria-label="Scenario" onchange={scenario_change}>
+                            { for scenarios::BUILT_INS.iter().map(|b| html! {
+                                <option value={b.name} selected={b.name == state.scenario_name}>{ b.name }</option>
+                            }) }
+                        </select>
+                    </label>
+                    <h2 id="scenario-title">{ &state.scenario.title }</h2>
+                </div>
+                <p class="description">{ &state.scenario.description }</p>
+                { editor }
+                { diagram }
+                { walk }
+                <div class="walk">
+                    if let Some(t) = &trace {
+                        <HopList trace={t.clone()} step={step}
+                            on_select={{ let d = d.clone(); Callback::from(move |i| d.dispatch(Action::Step(i))) }} />
+                    }
+                    if let (Some(hop), Some(t)) = (&hop, &trace) {
+                        <HopDetail hop={hop.clone()} index={step} total={t.hops.len()} scenario={state.scenario.clone()} />
+                    }
+                </div>
+                if !state.scenario.illustrative.is_empty() {
+                    <aside class="illustrative" aria-label="Illustrative values">
+                        <h3>{ "Illustrative values" }</h3>
+                        <ul>
+                            { for state.scenario.illustrative.iter().map(|item| html! { <li>{ item }</li> }) }
+                        </ul>
+                    </aside>
+                }
+            </section>
+        </main>
+    }
+}
+
+/// Where the packet is and what the hop on show did, for the diagram.
+fn highlight(
+    layout: &crate::layout::Layout,
+    trace: Option<&Trace>,
+    step: usize,
+    speed_ms: u32,
+) -> Highlight {
+    let Some(hop) = trace.and_then(|t| t.hops.get(step)) else {
+        return Highlight::default();
+    };
+    let last = trace.map(|t| t.hops.len().saturating_sub(1)) == Some(step);
+    let outcome = match hop.action {
+        HopAction::NsgDeny | HopAction::Drop => Outcome::Denied,
+        HopAction::NsgAllow | HopAction::FlowState => Outcome::Allowed,
+        HopAction::Deliver if last || trace.is_some_and(|t| t.verdict == Verdict::Delivered) => {
+            Outcome::Delivered
+        }
+        _ => Outcome::Passing,
+    };
+    Highlight {
+        current: Some(hop.component.clone()),
+        outcome,
+        packet: layout.anchor(&hop.component),
+        move_ms: speed_ms.saturating_mul(3) / 5,
+        returning: hop.leg == Leg::Return,
     }
 }

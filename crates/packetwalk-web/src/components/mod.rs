@@ -1,2 +1,5 @@
 pub mod app;
+pub mod controls;
 pub mod diagram;
+pub mod hops;
+pub mod packet_editor;

@@ -1,0 +1,199 @@
+//! The trace as a list of hops, and the hop on show explained: its summary, the packet
+//! after it, the reason, and for an NSG its rule table with what matched.
+
+use std::rc::Rc;
+
+use packetwalk::eval::{MatchResult, NsgEvaluation, RuleKind};
+use packetwalk::export::rule_row;
+use packetwalk::scenario::Scenario;
+use packetwalk::trace::{Action, Hop, Leg, Trace, Verdict};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct HopListProps {
+    pub trace: Rc<Trace>,
+    pub step: usize,
+    pub on_select: Callback<usize>,
+}
+
+#[function_component(HopList)]
+pub fn hop_list(props: &HopListProps) -> Html {
+    let onclick = {
+        let on_select = props.on_select.clone();
+        Callback::from(move |e: MouseEvent| {
+            let index = e
+                .target_dyn_into::<web_sys::Element>()
+                .and_then(|el| el.closest("[data-hop]").ok().flatten())
+                .and_then(|el| el.get_attribute("data-hop"))
+                .and_then(|i| i.parse().ok());
+            if let Some(index) = index {
+                on_select.emit(index);
+            }
+        })
+    };
+    html! {
+        <ol class="hops" aria-label="Hops" onclick={onclick}>
+            { for props.trace.hops.iter().enumerate().map(|(i, hop)| {
+                let current = i == props.step;
+                html! {
+                    <li class={classes!(hop_class(hop), current.then_some("current"))}>
+                        <button type="button" data-hop={i.to_string()}
+                            aria-current={current.then_some("step")}>
+                            <span class="leg">{ if hop.leg == Leg::Return { "↩ " } else { "" } }</span>
+                            { &hop.summary }
+                        </button>
+                    </li>
+                }
+            }) }
+        </ol>
+    }
+}
+
+fn hop_class(hop: &Hop) -> &'static str {
+    match hop.action {
+        Action::NsgDeny | Action::Drop => "denied",
+        Action::NsgAllow | Action::FlowState => "allowed",
+        Action::Deliver => "delivered",
+        _ => "neutral",
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct VerdictProps {
+    pub trace: Rc<Trace>,
+}
+
+#[function_component(VerdictLine)]
+pub fn verdict_line(props: &VerdictProps) -> Html {
+    let t = &props.trace;
+    let (class, text) = match t.verdict {
+        Verdict::Delivered => (
+            "verdict delivered",
+            format!(
+                "✔ Delivered to {}",
+                t.delivered_to.as_deref().unwrap_or("?")
+            ),
+        ),
+        Verdict::Dropped => (
+            "verdict dropped",
+            format!(
+                "✖ Dropped at {}: {}",
+                t.dropped_at.as_deref().unwrap_or("?"),
+                t.reason.as_deref().unwrap_or("")
+            ),
+        ),
+    };
+    html! { <p class={class} role="status" aria-label="Verdict">{ text }</p> }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct HopDetailProps {
+    pub hop: Hop,
+    pub index: usize,
+    pub total: usize,
+    pub scenario: Rc<Scenario>,
+}
+
+#[function_component(HopDetail)]
+pub fn hop_detail(props: &HopDetailProps) -> Html {
+    let hop = &props.hop;
+    html! {
+        <section class={classes!("hop-detail", hop_class(hop))} aria-label="Hop details">
+            <h3>
+                <span class="dim">{ format!("Hop {} of {}{} · ", props.index + 1, props.total, if hop.leg == Leg::Return { " (reply)" } else { "" }) }</span>
+                { &hop.summary }
+            </h3>
+            <p class="tuple" aria-label="Packet after this hop">
+                <span class="dim">{ "packet: " }</span>
+                <code>{ hop.packet.to_string() }</code>
+            </p>
+            <p class="why">{ &hop.explanation }<span class="dim">{ format!(" (spec {})", hop.spec) }</span></p>
+            if let Some(evaluation) = &hop.nsg {
+                <RuleTable evaluation={evaluation.clone()} scenario={props.scenario.clone()} />
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct RuleTableProps {
+    pub evaluation: NsgEvaluation,
+    pub scenario: Rc<Scenario>,
+}
+
+/// The NSG's rules of the packet's direction in priority order, in the columns of
+/// `az network nsg rule list -o table`, plus Network Watcher's five match columns.
+#[function_component(RuleTable)]
+pub fn rule_table(props: &RuleTableProps) -> Html {
+    let e = &props.evaluation;
+    let nsg = props.scenario.network_security_groups.get(&e.nsg_name);
+    let headers = [
+        "Name",
+        "ResourceGroup",
+        "Priority",
+        "SourcePortRanges",
+        "SourceAddressPrefixes",
+        "SourceASG",
+        "Access",
+        "Protocol",
+        "Direction",
+        "DestinationPortRanges",
+        "DestinationAddressPrefixes",
+        "DestinationASG",
+    ];
+    let checks = [
+        "Protocol?",
+        "Source?",
+        "Source port?",
+        "Destination?",
+        "Destination port?",
+    ];
+    html! {
+        <div class="rule-table-wrap">
+            <table class="rules" aria-label={format!("Rules of NSG {}", e.nsg_name)}>
+                <caption>
+                    { format!("NSG {} ({}): ", e.nsg_name, match e.applied_to { packetwalk::AppliedTo::Nic => "on the NIC", packetwalk::AppliedTo::Subnet => "on the subnet" }) }
+                    <strong>{ format!("{} by {}", e.access.as_str(), e.rule_name) }</strong>
+                </caption>
+                <thead>
+                    <tr>
+                        { for headers.iter().map(|h| html! { <th scope="col">{ *h }</th> }) }
+                        { for checks.iter().map(|h| html! { <th scope="col" class="check">{ *h }</th> }) }
+                    </tr>
+                </thead>
+                <tbody>
+                    { for e.rules.iter().map(|r| {
+                        let rule = nsg.and_then(|n| match r.kind {
+                            RuleKind::User => n.security_rules.get(r.index),
+                            RuleKind::Default => n.default_security_rules.get(r.index),
+                        });
+                        let cells = match (nsg, rule) {
+                            (Some(n), Some(rule)) => rule_row(n, rule).cells().map(str::to_owned).to_vec(),
+                            _ => vec![r.name.clone(), String::new(), r.priority.to_string()],
+                        };
+                        html! {
+                            <tr class={classes!(r.decided.then_some("decided"), (r.kind == RuleKind::Default).then_some("default"), r.access.as_str().to_lowercase())}
+                                data-decided={r.decided.to_string()} aria-current={r.decided.then_some("true")}>
+                                { for cells.iter().map(|c| html! { <td>{ c }</td> }) }
+                                { for (cells.len()..12).map(|_| html! { <td /> }) }
+                                { for [&r.protocol, &r.source, &r.source_port, &r.destination, &r.destination_port].into_iter().map(check_cell) }
+                            </tr>
+                        }
+                    }) }
+                </tbody>
+            </table>
+            if !e.notes.is_empty() {
+                <ul class="notes">{ for e.notes.iter().map(|n| html! { <li>{ n }</li> }) }</ul>
+            }
+        </div>
+    }
+}
+
+fn check_cell(result: &MatchResult) -> Html {
+    let (class, text, title) = match result {
+        MatchResult::Yes => ("yes", "✔ yes", String::new()),
+        MatchResult::No => ("no", "✖ no", String::new()),
+        MatchResult::Undecidable { reason } => ("unknown", "? unknown", reason.clone()),
+    };
+    html! { <td class={classes!("check", class)} title={title}>{ text }</td> }
+}

@@ -1,0 +1,151 @@
+//! The page's state: which scenario, which packet, which hop. Everything the page shows
+//! about networking is derived from this by the evaluator (`trace`), never stored here.
+
+use std::rc::Rc;
+
+use packetwalk::scenario::Scenario;
+use packetwalk::trace::PacketSpec;
+use yew::prelude::*;
+
+use crate::scenarios;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    /// The built-in scenario the page started from.
+    pub scenario_name: String,
+    pub scenario: Rc<Scenario>,
+    /// The named flow the packet came from, if it is still that flow.
+    pub flow: Option<String>,
+    pub packet: PacketSpec,
+    /// The hop on show, an index into the trace's hops.
+    pub step: usize,
+    pub playing: bool,
+    /// Milliseconds per hop.
+    pub speed_ms: u32,
+    /// A message about the last thing that could not be done (a bad link, a bad scenario).
+    pub notice: Option<String>,
+}
+
+pub enum Action {
+    LoadScenario(String),
+    SelectFlow(String),
+    SetPacket(PacketSpec),
+    Step(usize),
+    Forward(usize),
+    Back,
+    Play,
+    Pause,
+    Restart,
+    Speed(u32),
+    Dismiss,
+}
+
+pub const DEFAULT_SCENARIO: &str = "blog-part4";
+
+impl State {
+    pub fn new(name: &str) -> State {
+        match scenarios::built_in(name) {
+            Ok(scenario) => State::with(name, scenario, None),
+            Err(err) => {
+                let mut state = State::default_scenario();
+                state.notice = Some(err);
+                state
+            }
+        }
+    }
+
+    fn default_scenario() -> State {
+        let scenario = scenarios::built_in(DEFAULT_SCENARIO).unwrap_or_default();
+        State::with(DEFAULT_SCENARIO, scenario, None)
+    }
+
+    fn with(name: &str, scenario: Scenario, notice: Option<String>) -> State {
+        let flow = scenario.flows.first().cloned();
+        State {
+            scenario_name: name.to_owned(),
+            packet: flow
+                .as_ref()
+                .map(|f| PacketSpec {
+                    from: f.from.clone(),
+                    to: f.to.clone(),
+                    protocol: f.protocol.clone(),
+                })
+                .unwrap_or_else(|| PacketSpec {
+                    from: String::new(),
+                    to: String::new(),
+                    protocol: "TCP".to_owned(),
+                }),
+            flow: flow.map(|f| f.name),
+            scenario: Rc::new(scenario),
+            step: 0,
+            playing: false,
+            speed_ms: 1100,
+            notice,
+        }
+    }
+}
+
+impl Reducible for State {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            Action::LoadScenario(name) => {
+                next = State::new(&name);
+                next.speed_ms = self.speed_ms;
+            }
+            Action::SelectFlow(name) => {
+                if let Some(flow) = self.scenario.flows.iter().find(|f| f.name == name) {
+                    next.packet = PacketSpec {
+                        from: flow.from.clone(),
+                        to: flow.to.clone(),
+                        protocol: flow.protocol.clone(),
+                    };
+                    next.flow = Some(name);
+                    next.step = 0;
+                    next.playing = false;
+                }
+            }
+            Action::SetPacket(packet) => {
+                next.flow = self
+                    .scenario
+                    .flows
+                    .iter()
+                    .find(|f| {
+                        f.from == packet.from
+                            && f.to == packet.to
+                            && f.protocol.eq_ignore_ascii_case(&packet.protocol)
+                    })
+                    .map(|f| f.name.clone());
+                next.packet = packet;
+                next.step = 0;
+                next.playing = false;
+            }
+            Action::Step(step) => {
+                next.step = step;
+                next.playing = false;
+            }
+            Action::Forward(last) => {
+                if self.step < last {
+                    next.step = self.step + 1;
+                } else {
+                    next.playing = false;
+                }
+            }
+            Action::Back => {
+                next.step = self.step.saturating_sub(1);
+                next.playing = false;
+            }
+            Action::Play => next.playing = true,
+            Action::Pause => next.playing = false,
+            Action::Restart => {
+                next.step = 0;
+                next.playing = true;
+            }
+            Action::Speed(ms) => next.speed_ms = ms.clamp(200, 5000),
+            Action::Dismiss => next.notice = None,
+        }
+        Rc::new(next)
+    }
+}
