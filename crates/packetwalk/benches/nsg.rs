@@ -121,5 +121,32 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(nsg_benches, benches);
+/// The page's work per packet: the blog scenario (www/scenarios/blog-part4.json), traced.
+fn trace_benches(c: &mut Criterion) {
+    let scenario: packetwalk::scenario::Scenario =
+        serde_json::from_str(include_str!("../../../www/scenarios/blog-part4.json"))
+            .expect("the blog scenario");
+    let trace = packetwalk::trace::trace_named(&scenario, None).expect("trace");
+    assert_eq!(trace.verdict, packetwalk::trace::Verdict::Delivered);
+    c.bench_function(
+        "trace of the blog scenario's flow (internet-to-kuard)",
+        |b| b.iter(|| packetwalk::trace::trace_named(black_box(&scenario), None)),
+    );
+    let names: Vec<String> = scenario.flows.iter().map(|f| f.name.clone()).collect();
+    c.bench_function(
+        &format!("trace of all {} flows of the blog scenario", names.len()),
+        |b| {
+            b.iter(|| {
+                for name in &names {
+                    let _ = black_box(packetwalk::trace::trace_named(
+                        black_box(&scenario),
+                        Some(name),
+                    ));
+                }
+            })
+        },
+    );
+}
+
+criterion_group!(nsg_benches, benches, trace_benches);
 criterion_main!(nsg_benches);

@@ -177,14 +177,15 @@ fn address_ranges(
             for prefix in prefixes {
                 match tags.coverage(prefix) {
                     Coverage::Everything => return everything(),
+                    Coverage::One(net) => net_ranges(&net, &mut ranges),
                     Coverage::Prefixes(nets) => {
-                        for net in &nets {
+                        for net in nets {
                             net_ranges(net, &mut ranges);
                         }
                     }
                     Coverage::Outside(nets) => {
                         let mut inside: AddressRanges = (Vec::new(), Vec::new());
-                        for net in &nets {
+                        for net in nets {
                             net_ranges(net, &mut inside);
                         }
                         ranges.0.extend(complement(inside.0));

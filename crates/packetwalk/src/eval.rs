@@ -202,67 +202,150 @@ pub struct FlowVerdict {
 }
 
 /// What an address entry covers, once service tags are resolved against the context.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Coverage {
+/// Borrowed from the resolver: resolving an entry allocates nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Coverage<'a> {
     /// Every address, IPv4 and IPv6.
     Everything,
-    Prefixes(Vec<IpNet>),
+    One(IpNet),
+    Prefixes(&'a [IpNet]),
     /// Every address outside these prefixes (`Internet`).
-    Outside(Vec<IpNet>),
+    Outside(&'a [IpNet]),
     /// A tag with no supplied prefixes.
-    UnknownTag(String),
+    UnknownTag(&'a str),
     Nothing,
 }
 
-/// Service tags resolved once per context.
+impl Coverage<'_> {
+    /// Whether the entry covers `ip` (an unknown tag or an invalid entry never does).
+    #[inline]
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
+        match self {
+            Coverage::Everything => true,
+            Coverage::One(net) => net_contains(net, ip),
+            Coverage::Prefixes(nets) => nets.iter().any(|n| net_contains(n, ip)),
+            Coverage::Outside(nets) => !nets.iter().any(|n| net_contains(n, ip)),
+            Coverage::UnknownTag(_) | Coverage::Nothing => false,
+        }
+    }
+}
+
+/// `net.contains(&ip)`, without the detour through the network and broadcast addresses.
+#[inline]
+pub(crate) fn net_contains(net: &IpNet, ip: IpAddr) -> bool {
+    match (net, ip) {
+        (IpNet::V4(n), IpAddr::V4(a)) => {
+            let mask = u32::MAX
+                .checked_shl(32 - u32::from(n.prefix_len()))
+                .unwrap_or(0);
+            (u32::from(n.addr()) ^ u32::from(a)) & mask == 0
+        }
+        (IpNet::V6(n), IpAddr::V6(a)) => {
+            let mask = u128::MAX
+                .checked_shl(128 - u32::from(n.prefix_len()))
+                .unwrap_or(0);
+            (u128::from(n.addr()) ^ u128::from(a)) & mask == 0
+        }
+        _ => false,
+    }
+}
+
+/// The well-known tags, recognised in any case and with surrounding spaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KnownTag {
+    VirtualNetwork,
+    AzureLoadBalancer,
+    Internet,
+}
+
+impl KnownTag {
+    #[inline]
+    pub(crate) fn of(tag: &str) -> Option<KnownTag> {
+        // Imported tags are already trimmed; trim only when there is something to trim.
+        let padded = |b: Option<&u8>| b.is_some_and(|b| !b.is_ascii_alphanumeric());
+        let bytes = tag.as_bytes();
+        let tag = if padded(bytes.first()) || padded(bytes.last()) {
+            tag.trim()
+        } else {
+            tag
+        };
+        let (known, name) = match tag.len() {
+            14 => (KnownTag::VirtualNetwork, b"virtualnetwork".as_slice()),
+            17 => (KnownTag::AzureLoadBalancer, b"azureloadbalancer".as_slice()),
+            8 => (KnownTag::Internet, b"internet".as_slice()),
+            _ => return None,
+        };
+        // The names are all letters, and `b | 0x20` is a lower-case letter only when `b`
+        // is that letter in either case: an exact case-insensitive comparison.
+        let same = tag.bytes().zip(name).all(|(a, b)| (a | 0x20) == *b);
+        same.then_some(known)
+    }
+}
+
+/// Service tags resolved once per context: evaluating a rule then looks its entries up
+/// without cloning prefix lists.
 #[derive(Clone, Debug)]
 pub(crate) struct TagResolver<'a> {
-    ctx: &'a EvalContext,
     virtual_network: Vec<IpNet>,
     azure_load_balancer: Vec<IpNet>,
+    /// Other supplied tags (trimmed name, every prefix supplied under it in any case).
+    others: Vec<(&'a str, Vec<IpNet>)>,
 }
 
 impl<'a> TagResolver<'a> {
     pub(crate) fn new(ctx: &'a EvalContext) -> TagResolver<'a> {
         let host = IpNet::V4(Ipv4Net::from(AZURE_HOST_IP));
-        let mut virtual_network = ctx.vnet_prefixes.clone();
+        let mut virtual_network = Vec::with_capacity(ctx.vnet_prefixes.len() + 1);
+        virtual_network.extend_from_slice(&ctx.vnet_prefixes);
         virtual_network.extend(supplied(ctx, "VirtualNetwork"));
         virtual_network.push(host);
         let mut azure_load_balancer = vec![host];
         azure_load_balancer.extend(supplied(ctx, "AzureLoadBalancer"));
+        let mut others: Vec<(&'a str, Vec<IpNet>)> = Vec::new();
+        for (name, nets) in &ctx.service_tags {
+            let name = name.trim();
+            if KnownTag::of(name).is_some() {
+                continue;
+            }
+            match others
+                .iter_mut()
+                .find(|(known, _)| known.eq_ignore_ascii_case(name))
+            {
+                Some((_, all)) => all.extend_from_slice(nets),
+                None => others.push((name, nets.clone())),
+            }
+        }
         TagResolver {
-            ctx,
             virtual_network,
             azure_load_balancer,
+            others,
         }
     }
 
-    pub(crate) fn coverage(&self, prefix: &AddressPrefix) -> Coverage {
+    pub(crate) fn coverage<'s>(&'s self, prefix: &'s AddressPrefix) -> Coverage<'s> {
         match prefix {
+            AddressPrefix::Any(raw) if raw == "*" => Coverage::Everything,
             AddressPrefix::Any(raw) => match raw.trim().parse::<IpNet>() {
-                Ok(net) => Coverage::Prefixes(vec![net]),
+                Ok(net) => Coverage::One(net),
                 Err(_) => Coverage::Everything,
             },
-            AddressPrefix::Cidr(net) => Coverage::Prefixes(vec![*net]),
-            AddressPrefix::ServiceTag(tag) => {
-                let tag = tag.trim();
-                if tag.eq_ignore_ascii_case("VirtualNetwork") {
-                    Coverage::Prefixes(self.virtual_network.clone())
-                } else if tag.eq_ignore_ascii_case("AzureLoadBalancer") {
-                    Coverage::Prefixes(self.azure_load_balancer.clone())
-                } else if tag.eq_ignore_ascii_case("Internet") {
-                    Coverage::Outside(self.virtual_network.clone())
-                } else if self
-                    .ctx
-                    .service_tags
-                    .iter()
-                    .any(|(name, _)| name.trim().eq_ignore_ascii_case(tag))
-                {
-                    Coverage::Prefixes(supplied(self.ctx, tag).collect())
-                } else {
-                    Coverage::UnknownTag(tag.to_owned())
+            AddressPrefix::Cidr(net) => Coverage::One(*net),
+            AddressPrefix::ServiceTag(tag) => match KnownTag::of(tag) {
+                Some(KnownTag::VirtualNetwork) => Coverage::Prefixes(&self.virtual_network),
+                Some(KnownTag::AzureLoadBalancer) => Coverage::Prefixes(&self.azure_load_balancer),
+                Some(KnownTag::Internet) => Coverage::Outside(&self.virtual_network),
+                None => {
+                    let tag = tag.trim();
+                    match self
+                        .others
+                        .iter()
+                        .find(|(name, _)| name.eq_ignore_ascii_case(tag))
+                    {
+                        Some((_, nets)) => Coverage::Prefixes(nets),
+                        None => Coverage::UnknownTag(tag),
+                    }
                 }
-            }
+            },
             AddressPrefix::Invalid(_) => Coverage::Nothing,
         }
     }
@@ -304,7 +387,8 @@ fn is_private(ip: IpAddr) -> bool {
     }
 }
 
-/// Facts about one rule's evaluation that notes may need to mention.
+/// Facts about one rule's evaluation that notes may need to mention. Building one
+/// allocates only for odd rules (undecidable or invalid entries).
 #[derive(Default)]
 struct Facts {
     undecidable: Vec<String>,
@@ -315,6 +399,18 @@ struct Facts {
     virtual_network_used: bool,
 }
 
+impl Facts {
+    /// Whether a note may mention this rule (given whether it decided).
+    fn noteworthy(&self, decided: bool) -> bool {
+        !self.undecidable.is_empty()
+            || !self.invalid.is_empty()
+            || self.internet_private.is_some()
+            || (decided && self.star_covers_ipsec)
+            || self.portless_no
+    }
+}
+
+#[inline]
 fn match_address(
     spec: &AddressSpec,
     field: &str,
@@ -336,22 +432,24 @@ fn match_address(
     let mut undecidable = None;
     let mut yes = false;
     for prefix in prefixes {
-        if let AddressPrefix::ServiceTag(tag) = prefix {
-            if tag.trim().eq_ignore_ascii_case("VirtualNetwork")
-                || tag.trim().eq_ignore_ascii_case("Internet")
-            {
-                facts.virtual_network_used = true;
+        // The common entries first, without going through `Coverage`.
+        match prefix {
+            AddressPrefix::Cidr(net) => {
+                yes |= net_contains(net, ip);
+                continue;
             }
+            AddressPrefix::Any(raw) if raw == "*" => {
+                yes = true;
+                continue;
+            }
+            _ => {}
         }
-        match tags.coverage(prefix) {
-            Coverage::Everything => yes = true,
-            Coverage::Prefixes(nets) => yes |= nets.iter().any(|n| n.contains(&ip)),
-            Coverage::Outside(nets) => {
-                if !nets.iter().any(|n| n.contains(&ip)) {
-                    yes = true;
-                    if is_private(ip) {
-                        facts.internet_private = Some(ip);
-                    }
+        let coverage = tags.coverage(prefix);
+        match coverage {
+            Coverage::Prefixes(nets) | Coverage::Outside(nets) => {
+                // Only VirtualNetwork and Internet borrow the VNet's list.
+                if std::ptr::eq(nets, tags.virtual_network.as_slice()) {
+                    facts.virtual_network_used = true;
                 }
             }
             Coverage::UnknownTag(tag) => {
@@ -360,6 +458,13 @@ fn match_address(
             Coverage::Nothing => facts
                 .invalid
                 .push(format!("{field} {:?}", prefix.as_text())),
+            Coverage::Everything | Coverage::One(_) => {}
+        }
+        if coverage.contains(ip) {
+            yes = true;
+            if matches!(coverage, Coverage::Outside(_)) && is_private(ip) {
+                facts.internet_private = Some(ip);
+            }
         }
     }
     if yes {
@@ -373,6 +478,7 @@ fn match_address(
     }
 }
 
+#[inline]
 fn match_ports(
     ranges: &[PortRange],
     field: &str,
@@ -401,6 +507,7 @@ fn match_ports(
     }
 }
 
+#[inline]
 fn match_protocol(protocol: &RuleProtocol, flow: Protocol, facts: &mut Facts) -> MatchResult {
     let yes = match protocol {
         RuleProtocol::Any => {
@@ -447,7 +554,10 @@ pub fn evaluate_nsg(
     let mut rules = Vec::with_capacity(order.len());
     let mut deciding = None;
     let mut notes = Vec::new();
-    let mut relevant = Vec::new();
+    // The rules up to and including the deciding one that a note may mention, by
+    // position in `rules`; most rules have nothing to say and are not kept.
+    let mut relevant: Vec<(usize, Facts, bool)> = Vec::new();
+    let mut virtual_network_used = false;
     for rule_ref in &order {
         let Some(rule) = rule_ref.rule(nsg) else {
             continue;
@@ -489,7 +599,10 @@ pub fn evaluate_nsg(
             && destination_port_result.is_yes();
         let decided = matched && deciding.is_none();
         if deciding.is_none() {
-            relevant.push((rule.name.clone(), facts, decided));
+            virtual_network_used |= facts.virtual_network_used;
+            if facts.noteworthy(decided) {
+                relevant.push((rules.len(), facts, decided));
+            }
         }
         if decided {
             deciding = Some(rules.len());
@@ -520,7 +633,14 @@ pub fn evaluate_nsg(
             (Access::Deny, String::new())
         }
     };
-    explain(&mut notes, &relevant, flow, ctx);
+    explain(
+        &mut notes,
+        &rules,
+        &relevant,
+        virtual_network_used,
+        flow,
+        ctx,
+    );
     NsgEvaluation {
         applied_to,
         nsg_name: nsg.name.clone(),
@@ -560,11 +680,15 @@ fn ports_field(side: &str, ranges: &[PortRange]) -> &'static str {
 /// Notes on the rules up to and including the deciding one: only those shaped the verdict.
 fn explain(
     notes: &mut Vec<String>,
-    relevant: &[(String, Facts, bool)],
+    rules: &[RuleEvaluation],
+    relevant: &[(usize, Facts, bool)],
+    virtual_network_used: bool,
     flow: &Flow,
     ctx: &EvalContext,
 ) {
-    for (name, facts, decided) in relevant {
+    let name_of = |i: usize| rules.get(i).map(|r| r.name.as_str()).unwrap_or_default();
+    for (position, facts, decided) in relevant {
+        let name = name_of(*position);
         for reason in &facts.undecidable {
             notes.push(format!(
                 "rule {name}: {reason}, so packetwalk cannot decide whether it matches; treated as not matching (supply the tag's prefixes)"
@@ -590,7 +714,7 @@ fn explain(
     let portless: Vec<&str> = relevant
         .iter()
         .filter(|(_, f, _)| f.portless_no)
-        .map(|(n, _, _)| n.as_str())
+        .map(|(i, _, _)| name_of(*i))
         .collect();
     if !portless.is_empty() {
         notes.push(format!(
@@ -599,7 +723,7 @@ fn explain(
             portless.join(", ")
         ));
     }
-    if ctx.vnet_prefixes.is_empty() && relevant.iter().any(|(_, f, _)| f.virtual_network_used) {
+    if ctx.vnet_prefixes.is_empty() && virtual_network_used {
         notes.push(
             "no VNet prefixes were supplied: VirtualNetwork covers only 168.63.129.16 and Internet everything else".to_owned(),
         );

@@ -12,6 +12,7 @@ use crate::model::{
 };
 use ipnet::IpNet;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::net::IpAddr;
 use thiserror::Error;
 
@@ -217,10 +218,6 @@ fn member<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
         .map(|(_, x)| x)
 }
 
-fn text_field(v: &Value, key: &str) -> Option<String> {
-    field(v, key).and_then(Value::as_str).map(str::to_owned)
-}
-
 /// The segment after `marker/` in an ARM id (any case).
 fn id_segment(id: &str, marker: &str) -> Option<String> {
     let mut parts = id.split('/');
@@ -310,16 +307,172 @@ fn import_one_nsg(
     }
 }
 
+/// The fields a rule document may carry, looked up once per rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Key {
+    Name,
+    Type,
+    ApiVersion,
+    Properties,
+    Direction,
+    Access,
+    Priority,
+    Protocol,
+    Description,
+    SourceAddressPrefix,
+    SourceAddressPrefixes,
+    SourceApplicationSecurityGroups,
+    SourcePortRange,
+    SourcePortRanges,
+    DestinationAddressPrefix,
+    DestinationAddressPrefixes,
+    DestinationApplicationSecurityGroups,
+    DestinationPortRange,
+    DestinationPortRanges,
+}
+
+const KEYS: [(&str, Key); 19] = [
+    ("name", Key::Name),
+    ("type", Key::Type),
+    ("apiVersion", Key::ApiVersion),
+    ("properties", Key::Properties),
+    ("direction", Key::Direction),
+    ("access", Key::Access),
+    ("priority", Key::Priority),
+    ("protocol", Key::Protocol),
+    ("description", Key::Description),
+    ("sourceAddressPrefix", Key::SourceAddressPrefix),
+    ("sourceAddressPrefixes", Key::SourceAddressPrefixes),
+    (
+        "sourceApplicationSecurityGroups",
+        Key::SourceApplicationSecurityGroups,
+    ),
+    ("sourcePortRange", Key::SourcePortRange),
+    ("sourcePortRanges", Key::SourcePortRanges),
+    ("destinationAddressPrefix", Key::DestinationAddressPrefix),
+    (
+        "destinationAddressPrefixes",
+        Key::DestinationAddressPrefixes,
+    ),
+    (
+        "destinationApplicationSecurityGroups",
+        Key::DestinationApplicationSecurityGroups,
+    ),
+    ("destinationPortRange", Key::DestinationPortRange),
+    ("destinationPortRanges", Key::DestinationPortRanges),
+];
+
+impl Key {
+    /// The known field `name` spells, in any case, without allocating.
+    fn of(name: &str) -> Option<(Key, bool)> {
+        // By length first: most keys of a real document are not ours.
+        let candidates: &[Key] = match name.len() {
+            4 => &[Key::Name, Key::Type],
+            6 => &[Key::Access],
+            8 => &[Key::Priority, Key::Protocol],
+            9 => &[Key::Direction],
+            10 => &[Key::ApiVersion, Key::Properties],
+            11 => &[Key::Description],
+            15 => &[Key::SourcePortRange],
+            16 => &[Key::SourcePortRanges],
+            19 => &[Key::SourceAddressPrefix],
+            20 => &[Key::DestinationPortRange],
+            21 => &[Key::SourceAddressPrefixes, Key::DestinationPortRanges],
+            24 => &[Key::DestinationAddressPrefix],
+            26 => &[Key::DestinationAddressPrefixes],
+            31 => &[Key::SourceApplicationSecurityGroups],
+            36 => &[Key::DestinationApplicationSecurityGroups],
+            _ => return None,
+        };
+        candidates.iter().find_map(|key| {
+            let known = key.name();
+            (known.eq_ignore_ascii_case(name)).then(|| (*key, known == name))
+        })
+    }
+
+    fn name(self) -> &'static str {
+        KEYS.get(self as usize).map(|(n, _)| *n).unwrap_or("field")
+    }
+}
+
+/// One object's known members: the first case-insensitive match of each key, except
+/// that an exact spelling wins (as [`Value::get`] does).
+#[derive(Default)]
+struct Members<'a> {
+    values: [Option<&'a Value>; KEYS.len()],
+    exact: u32,
+}
+
+impl<'a> Members<'a> {
+    fn of(v: &'a Value) -> Members<'a> {
+        let mut m = Members::default();
+        for (k, x) in v.as_object().unwrap_or_default() {
+            let Some((key, exact)) = Key::of(k) else {
+                continue;
+            };
+            let bit = 1u32 << (key as u32);
+            if let Some(slot) = m.values.get_mut(key as usize) {
+                if slot.is_none() || (exact && m.exact & bit == 0) {
+                    *slot = Some(x);
+                    if exact {
+                        m.exact |= bit;
+                    }
+                }
+            }
+        }
+        m
+    }
+
+    fn get(&self, key: Key) -> Option<&'a Value> {
+        self.values.get(key as usize).copied().flatten()
+    }
+}
+
+/// A rule document's fields, under `properties` (ARM) or at the top (az); nulls skipped.
+struct RuleDoc<'a> {
+    top: Members<'a>,
+    properties: Members<'a>,
+}
+
+impl<'a> RuleDoc<'a> {
+    fn new(v: &'a Value) -> RuleDoc<'a> {
+        let top = Members::of(v);
+        let properties = top
+            .get(Key::Properties)
+            .map(Members::of)
+            .unwrap_or_default();
+        RuleDoc { top, properties }
+    }
+
+    fn field(&self, key: Key) -> Option<&'a Value> {
+        self.properties
+            .get(key)
+            .filter(|x| !x.is_null())
+            .or_else(|| self.top.get(key).filter(|x| !x.is_null()))
+    }
+
+    fn text(&self, key: Key) -> Option<&'a str> {
+        self.field(key).and_then(Value::as_str)
+    }
+}
+
 struct RuleWarnings<'w> {
     nsg_name: &'w str,
-    rule_name: String,
+    /// The rule's name, or empty when it has none (then `#index` is shown).
+    rule_name: &'w str,
+    index: usize,
     warnings: &'w mut Vec<Warning>,
 }
 
 impl RuleWarnings<'_> {
     fn push(&mut self, field: &str, value: Option<&str>, message: impl Into<String>) {
+        let object = if self.rule_name.is_empty() {
+            format!("NSG {}, rule #{}", self.nsg_name, self.index + 1)
+        } else {
+            format!("NSG {}, rule {}", self.nsg_name, self.rule_name)
+        };
         self.warnings.push(Warning {
-            object: format!("NSG {}, rule {}", self.nsg_name, self.rule_name),
+            object,
             field: Some(field.to_owned()),
             value: value.map(str::to_owned),
             message: message.into(),
@@ -328,11 +481,13 @@ impl RuleWarnings<'_> {
 }
 
 /// A scalar as text: real documents write ports and priorities as numbers or strings.
-fn scalar_text(v: &Value) -> Option<String> {
+fn scalar_text(v: &Value) -> Option<Cow<'_, str>> {
     match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some(format!("{}", *n as i64)),
-        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
+            Some(Cow::Owned(format!("{}", *n as i64)))
+        }
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
         _ => None,
     }
 }
@@ -352,58 +507,64 @@ fn import_rule(
         });
         return None;
     }
-    let raw_name = v.get("name").and_then(Value::as_str).or_else(|| {
-        v.get("properties")
-            .and_then(|p| p.get("name"))
-            .and_then(Value::as_str)
-    });
+    let doc = RuleDoc::new(v);
+    let raw_name = doc
+        .top
+        .get(Key::Name)
+        .and_then(Value::as_str)
+        .or_else(|| doc.properties.get(Key::Name).and_then(Value::as_str));
     // An ARM template rule resource is named "<nsg>/<rule>".
-    let name = match raw_name {
-        Some(n) if type_ends_with(v, "/securityRules") && v.get("apiVersion").is_some() => {
-            n.rsplit('/').next().unwrap_or(n).to_owned()
-        }
-        Some(n) => n.to_owned(),
-        None => String::new(),
+    let template_resource = || {
+        doc.top.get(Key::ApiVersion).is_some()
+            && doc
+                .top
+                .get(Key::Type)
+                .and_then(Value::as_str)
+                .is_some_and(|t| ends_with_ignore_case(t, "/securityRules"))
     };
-    let shown = if name.is_empty() {
-        format!("#{}", index + 1)
-    } else {
-        name.clone()
+    let name: &str = match raw_name {
+        Some(n) if template_resource() => n.rsplit('/').next().unwrap_or(n),
+        Some(n) => n,
+        None => "",
     };
     let mut w = RuleWarnings {
         nsg_name,
-        rule_name: shown,
+        rule_name: name,
+        index,
         warnings,
     };
     if name.is_empty() {
         w.push("name", None, "the rule has no name");
     }
 
-    let direction = match text_field(v, "direction") {
+    let direction = match doc.text(Key::Direction) {
         Some(t) if t.trim().eq_ignore_ascii_case("Inbound") => Direction::Inbound,
         Some(t) if t.trim().eq_ignore_ascii_case("Outbound") => Direction::Outbound,
         other => {
             w.push(
                 "direction",
-                other.as_deref(),
+                other,
                 "expected Inbound or Outbound; the rule is skipped",
             );
             return None;
         }
     };
-    let access = match text_field(v, "access") {
+    let access = match doc.text(Key::Access) {
         Some(t) if t.trim().eq_ignore_ascii_case("Allow") => Access::Allow,
         Some(t) if t.trim().eq_ignore_ascii_case("Deny") => Access::Deny,
         other => {
             w.push(
                 "access",
-                other.as_deref(),
+                other,
                 "expected Allow or Deny; the rule is skipped",
             );
             return None;
         }
     };
-    let priority = match field(v, "priority") {
+    let priority = match doc.field(Key::Priority) {
+        Some(Value::Number(n)) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n) => {
+            *n as u32
+        }
         Some(p) => {
             let text = scalar_text(p);
             match text
@@ -431,29 +592,27 @@ fn import_rule(
             4096
         }
     };
-    let protocol = match field(v, "protocol").and_then(scalar_text) {
+    let protocol = match doc.field(Key::Protocol).and_then(scalar_text) {
         Some(t) => parse_protocol(&t).unwrap_or_else(|| {
             w.push(
                 "protocol",
                 Some(&t),
                 "not a protocol (Tcp, Udp, Icmp, Esp, Ah or *); the rule never matches",
             );
-            RuleProtocol::Invalid(t)
+            RuleProtocol::Invalid(t.into_owned())
         }),
         None => {
             w.push("protocol", None, "missing; the rule never matches");
             RuleProtocol::Invalid(String::new())
         }
     };
-    let description = field(v, "description")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let source = import_address(v, "source", &mut w);
-    let source_ports = import_ports(v, "source", &mut w);
-    let destination = import_address(v, "destination", &mut w);
-    let destination_ports = import_ports(v, "destination", &mut w);
+    let description = doc.text(Key::Description).map(str::to_owned);
+    let source = import_address(&doc, Side::Source, &mut w);
+    let source_ports = import_ports(&doc, Side::Source, &mut w);
+    let destination = import_address(&doc, Side::Destination, &mut w);
+    let destination_ports = import_ports(&doc, Side::Destination, &mut w);
     Some(SecurityRule {
-        name,
+        name: name.to_owned(),
         description,
         priority,
         direction,
@@ -464,6 +623,13 @@ fn import_rule(
         destination,
         destination_ports,
     })
+}
+
+fn ends_with_ignore_case(text: &str, suffix: &str) -> bool {
+    text.len() >= suffix.len()
+        && text
+            .get(text.len() - suffix.len()..)
+            .is_some_and(|end| end.eq_ignore_ascii_case(suffix))
 }
 
 /// `*`, `Any` (any case) or one of the five protocols.
@@ -521,39 +687,76 @@ pub fn parse_port_range(text: &str) -> Result<PortRange, &'static str> {
     }
 }
 
-/// The texts of a singular field and a plural list, with the field each came from.
-fn entries(
-    v: &Value,
-    singular: &str,
-    plural: &str,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Source,
+    Destination,
+}
+
+impl Side {
+    fn word(self) -> &'static str {
+        match self {
+            Side::Source => "source",
+            Side::Destination => "destination",
+        }
+    }
+
+    /// The singular prefix, plural prefixes and ASG keys.
+    fn address_keys(self) -> (Key, Key, Key) {
+        match self {
+            Side::Source => (
+                Key::SourceAddressPrefix,
+                Key::SourceAddressPrefixes,
+                Key::SourceApplicationSecurityGroups,
+            ),
+            Side::Destination => (
+                Key::DestinationAddressPrefix,
+                Key::DestinationAddressPrefixes,
+                Key::DestinationApplicationSecurityGroups,
+            ),
+        }
+    }
+
+    fn port_keys(self) -> (Key, Key) {
+        match self {
+            Side::Source => (Key::SourcePortRange, Key::SourcePortRanges),
+            Side::Destination => (Key::DestinationPortRange, Key::DestinationPortRanges),
+        }
+    }
+}
+
+/// Calls `each` with the text of the singular field and of every entry of the plural
+/// list, and the key it came from; odd entries become warnings.
+fn entries<'a>(
+    doc: &RuleDoc<'a>,
+    singular: Key,
+    plural: Key,
     w: &mut RuleWarnings<'_>,
-) -> Vec<(String, &'static str)> {
-    let mut out = Vec::new();
-    let singular_name: &'static str = leak_free(singular);
-    let plural_name: &'static str = leak_free(plural);
-    match field(v, singular) {
+    mut each: impl FnMut(Cow<'a, str>, Key, &mut RuleWarnings<'_>),
+) {
+    match doc.field(singular) {
         None => {}
         Some(x) => match scalar_text(x) {
             Some(t) if t.trim().is_empty() => {}
-            Some(t) => out.push((t, singular_name)),
+            Some(t) => each(t, singular, w),
             None => w.push(
-                singular,
+                singular.name(),
                 None,
                 format!("expected a string, found {}", x.kind()),
             ),
         },
     }
-    match field(v, plural) {
+    match doc.field(plural) {
         None => {}
         Some(Value::Array(items)) => {
             for item in items {
                 match scalar_text(item) {
                     Some(t) if t.trim().is_empty() => {
-                        w.push(plural, Some(&t), "an empty entry; ignored")
+                        w.push(plural.name(), Some(&t), "an empty entry; ignored")
                     }
-                    Some(t) => out.push((t, plural_name)),
+                    Some(t) => each(t, plural, w),
                     None => w.push(
-                        plural,
+                        plural.name(),
                         None,
                         format!("expected strings, found {}", item.kind()),
                     ),
@@ -561,49 +764,36 @@ fn entries(
             }
         }
         Some(other) => w.push(
-            plural,
+            plural.name(),
             None,
             format!("expected an array, found {}", other.kind()),
         ),
     }
-    out
 }
 
-/// The field names are a closed set; map them to static strings without allocation.
-fn leak_free(name: &str) -> &'static str {
-    const NAMES: [&str; 8] = [
-        "sourceAddressPrefix",
-        "sourceAddressPrefixes",
-        "destinationAddressPrefix",
-        "destinationAddressPrefixes",
-        "sourcePortRange",
-        "sourcePortRanges",
-        "destinationPortRange",
-        "destinationPortRanges",
-    ];
-    NAMES.into_iter().find(|n| *n == name).unwrap_or("field")
-}
-
-fn import_address(v: &Value, side: &str, w: &mut RuleWarnings<'_>) -> AddressSpec {
-    let singular = format!("{side}AddressPrefix");
-    let plural = format!("{side}AddressPrefixes");
-    let asg_field = format!("{side}ApplicationSecurityGroups");
+fn import_address(doc: &RuleDoc<'_>, side: Side, w: &mut RuleWarnings<'_>) -> AddressSpec {
+    let (singular, plural, asg_key) = side.address_keys();
     let mut prefixes = Vec::new();
-    for (text, field_name) in entries(v, &singular, &plural, w) {
-        match parse_address_prefix(&text) {
+    entries(
+        doc,
+        singular,
+        plural,
+        w,
+        |text, key, w| match parse_address_prefix(&text) {
             Ok(p) => prefixes.push(p),
             Err(message) => {
                 w.push(
-                    field_name,
+                    key.name(),
                     Some(&text),
                     format!("{message}; it never matches"),
                 );
-                prefixes.push(AddressPrefix::Invalid(text));
+                prefixes.push(AddressPrefix::Invalid(text.into_owned()));
             }
-        }
-    }
+        },
+    );
+    let asg_field = asg_key.name();
     let mut asgs = Vec::new();
-    match field(v, &asg_field) {
+    match doc.field(asg_key) {
         None => {}
         Some(Value::Array(items)) => {
             for item in items {
@@ -614,12 +804,12 @@ fn import_address(v: &Value, side: &str, w: &mut RuleWarnings<'_>) -> AddressSpe
                     .or_else(|| item.as_str());
                 match id.and_then(|id| id.rsplit('/').find(|s| !s.is_empty())) {
                     Some(name) => asgs.push(name.to_owned()),
-                    None => w.push(&asg_field, None, "an entry without an id or name; ignored"),
+                    None => w.push(asg_field, None, "an entry without an id or name; ignored"),
                 }
             }
         }
         Some(other) => w.push(
-            &asg_field,
+            asg_field,
             None,
             format!("expected an array, found {}", other.kind()),
         ),
@@ -627,45 +817,54 @@ fn import_address(v: &Value, side: &str, w: &mut RuleWarnings<'_>) -> AddressSpe
     if !asgs.is_empty() {
         if !prefixes.is_empty() {
             w.push(
-                &asg_field,
+                asg_field,
                 None,
-                format!("the rule has both {side} address prefixes and ASGs; the ASGs are used"),
+                format!(
+                    "the rule has both {} address prefixes and ASGs; the ASGs are used",
+                    side.word()
+                ),
             );
         }
         return AddressSpec::ApplicationSecurityGroups(asgs);
     }
     if prefixes.is_empty() {
         w.push(
-            &singular,
+            singular.name(),
             None,
-            format!("no {side} address prefix or ASG; the rule never matches"),
+            format!(
+                "no {} address prefix or ASG; the rule never matches",
+                side.word()
+            ),
         );
     }
     AddressSpec::Prefixes(prefixes)
 }
 
-fn import_ports(v: &Value, side: &str, w: &mut RuleWarnings<'_>) -> Vec<PortRange> {
-    let singular = format!("{side}PortRange");
-    let plural = format!("{side}PortRanges");
+fn import_ports(doc: &RuleDoc<'_>, side: Side, w: &mut RuleWarnings<'_>) -> Vec<PortRange> {
+    let (singular, plural) = side.port_keys();
     let mut ranges = Vec::new();
-    for (text, field_name) in entries(v, &singular, &plural, w) {
-        match parse_port_range(&text) {
+    entries(
+        doc,
+        singular,
+        plural,
+        w,
+        |text, key, w| match parse_port_range(&text) {
             Ok(r) => ranges.push(r),
             Err(message) => {
                 w.push(
-                    field_name,
+                    key.name(),
                     Some(&text),
                     format!("{message}; it never matches"),
                 );
-                ranges.push(PortRange::Invalid(text));
+                ranges.push(PortRange::Invalid(text.into_owned()));
             }
-        }
-    }
+        },
+    );
     if ranges.is_empty() {
         w.push(
-            &singular,
+            singular.name(),
             None,
-            format!("no {side} port range; the rule never matches"),
+            format!("no {} port range; the rule never matches", side.word()),
         );
     }
     ranges
