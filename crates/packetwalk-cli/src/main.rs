@@ -1,6 +1,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod analysis_cmd;
 mod flow_verify;
 mod scenarios;
 mod trace_cmd;
@@ -23,6 +24,12 @@ enum Command {
     Trace(trace_cmd::TraceArgs),
     /// List the built-in scenarios and their named flows.
     Scenarios(trace_cmd::ScenariosArgs),
+    /// What the Internet can reach in a scenario: every NIC and pod, protocol and port,
+    /// with the sources that can and the rules that let them (exact, not sampled).
+    Exposure(analysis_cmd::ExposureArgs),
+    /// Rules of an NSG that never decide, change no verdict, or allow wider than a
+    /// Service's loadBalancerSourceRanges.
+    Lint(analysis_cmd::LintArgs),
 }
 
 /// Exit status for unusable input or arguments.
@@ -47,6 +54,8 @@ fn main() -> ExitCode {
         Command::FlowVerify(args) => flow_verify::run(&args),
         Command::Trace(args) => trace_cmd::run_trace(&args),
         Command::Scenarios(args) => trace_cmd::run_scenarios(&args),
+        Command::Exposure(args) => analysis_cmd::run_exposure(&args),
+        Command::Lint(args) => analysis_cmd::run_lint(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
