@@ -12,7 +12,7 @@
 //! outbound NSGs, the pod node's inbound NSGs). Node and pod addresses are private: the
 //! Internet has no route to them, so nothing is exposed directly.
 
-use super::nsg::{internet, nsg_reach_from};
+use super::nsg::{internet, reach_with, rule_boxes, AsgReading, RuleBox};
 use super::space::{AddrSet, PortSet, Region};
 use crate::component;
 use crate::eval::EvalContext;
@@ -22,6 +22,7 @@ use crate::scenario::{
 };
 use crate::trace::{probe_health, ready_endpoints};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// The kind of component an exposure entry is about.
@@ -105,6 +106,34 @@ pub fn scenario_context(scenario: &Scenario) -> EvalContext {
     node_context(scenario, &Node::default())
 }
 
+/// Rule boxes per (NSG, direction, protocol, the NIC's ASGs), built once per exposure.
+#[derive(Default)]
+struct BoxCache {
+    boxes: HashMap<(String, Direction, Protocol, Vec<String>), Vec<RuleBox>>,
+}
+
+impl BoxCache {
+    fn get(
+        &mut self,
+        nsg: &NetworkSecurityGroup,
+        direction: Direction,
+        protocol: Protocol,
+        scenario: &Scenario,
+        node: &Node,
+    ) -> &[RuleBox] {
+        let key = (
+            nsg.name.clone(),
+            direction,
+            protocol,
+            node.nic.application_security_groups.clone(),
+        );
+        self.boxes.entry(key).or_insert_with(|| {
+            let ctx = node_context(scenario, node);
+            rule_boxes(nsg, direction, protocol, &ctx, AsgReading::FromContext)
+        })
+    }
+}
+
 /// A part of the region that passed a node's NSGs, with the rules that allowed it.
 struct Passed {
     region: Region,
@@ -122,6 +151,7 @@ fn through_nsgs(
     direction: Direction,
     protocol: Protocol,
     region: Region,
+    cache: &mut BoxCache,
     notes: &mut Vec<String>,
 ) -> Vec<Passed> {
     let nsgs = &scenario.network_security_groups;
@@ -141,15 +171,15 @@ fn through_nsgs(
         Direction::Inbound => [subnet_nsg, nic_nsg],
         Direction::Outbound => [nic_nsg, subnet_nsg],
     };
-    let ctx = node_context(scenario, node);
     let mut passed = vec![Passed {
         region,
         rules: Vec::new(),
     }];
     for nsg in levels.into_iter().flatten() {
         let mut next = Vec::new();
+        let rules = cache.get(nsg, direction, protocol, scenario, node);
         for p in passed {
-            let reach = nsg_reach_from(nsg, direction, protocol, vec![p.region], &ctx);
+            let reach = reach_with(nsg, direction, protocol, rules, vec![p.region]);
             for note in reach.notes {
                 let note = format!("NSG {}: {note}", nsg.name);
                 if !notes.contains(&note) {
@@ -291,6 +321,7 @@ pub fn exposure(scenario: &Scenario) -> Exposure {
         }
     }
     let internet_all = internet(&scenario_context(scenario));
+    let mut cache = BoxCache::default();
     for rule in &lb.load_balancing_rules {
         let Some(frontend) = lb
             .frontend_ip_configurations
@@ -367,6 +398,7 @@ pub fn exposure(scenario: &Scenario) -> Exposure {
                     &sources,
                     node,
                     &mut entries,
+                    &mut cache,
                     &mut notes,
                 );
             }
@@ -400,6 +432,7 @@ fn follow_node(
     sources: &AddrSet,
     node: &Node,
     entries: &mut Entries,
+    cache: &mut BoxCache,
     notes: &mut Vec<String>,
 ) {
     let rule = front.rule;
@@ -420,7 +453,15 @@ fn follow_node(
         destinations: AddrSet::from_ip(destination),
         destination_ports: ports,
     };
-    let passed = through_nsgs(scenario, node, Direction::Inbound, protocol, start, notes);
+    let passed = through_nsgs(
+        scenario,
+        node,
+        Direction::Inbound,
+        protocol,
+        start,
+        cache,
+        notes,
+    );
     if passed.is_empty() {
         notes.push(format!(
             "Load-balancing rule {}: the NSGs of node {} deny every Internet source {} {} to {destination}.",
@@ -462,6 +503,7 @@ fn follow_node(
             p,
             &entry_path,
             entries,
+            cache,
             notes,
         );
     }
@@ -478,6 +520,7 @@ fn kube_proxy(
     passed: &Passed,
     entry_path: &str,
     entries: &mut Entries,
+    cache: &mut BoxCache,
     notes: &mut Vec<String>,
 ) {
     let destination = passed.region.destinations.clone();
@@ -538,8 +581,15 @@ fn kube_proxy(
                         destinations: AddrSet::from_ip(pod_ip),
                         destination_ports: PortSet::single(target_port),
                     };
-                    let out =
-                        through_nsgs(scenario, node, Direction::Outbound, protocol, hop, notes);
+                    let out = through_nsgs(
+                        scenario,
+                        node,
+                        Direction::Outbound,
+                        protocol,
+                        hop,
+                        cache,
+                        notes,
+                    );
                     let mut crossed = Vec::new();
                     for o in out {
                         crossed.extend(
@@ -549,6 +599,7 @@ fn kube_proxy(
                                 Direction::Inbound,
                                 protocol,
                                 o.region,
+                                cache,
                                 notes,
                             )
                             .into_iter()

@@ -305,6 +305,19 @@ pub fn nsg_reach_from(
     boxes: Vec<Region>,
     ctx: &EvalContext,
 ) -> NsgReach {
+    let rules = rule_boxes(nsg, direction, protocol, ctx, AsgReading::FromContext);
+    reach_with(nsg, direction, protocol, &rules, boxes)
+}
+
+/// [`nsg_reach_from`] with the rule boxes already built (they depend only on the NSG,
+/// direction, protocol and context, so callers walking many paths build them once).
+pub(crate) fn reach_with(
+    nsg: &NetworkSecurityGroup,
+    direction: Direction,
+    protocol: Protocol,
+    rules: &[RuleBox],
+    boxes: Vec<Region>,
+) -> NsgReach {
     let mut start = boxes;
     if !protocol.has_ports() {
         // Ports mean nothing for this protocol: the whole port space stands for "no port".
@@ -313,10 +326,9 @@ pub fn nsg_reach_from(
             b.destination_ports = PortSet::full();
         }
     }
-    let rules = rule_boxes(nsg, direction, protocol, ctx, AsgReading::FromContext);
-    let (decided, unmatched) = carve(&rules, start);
+    let (decided, unmatched) = carve(rules, start);
     let mut notes = Vec::new();
-    for rule in &rules {
+    for rule in rules {
         let decides = decided.iter().any(|d| d.rule == rule.rule);
         for problem in &rule.problems {
             notes.push(format!(

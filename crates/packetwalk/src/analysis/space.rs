@@ -468,46 +468,49 @@ impl Region {
     }
 
     /// `self` minus `other` as at most four disjoint boxes (one per dimension cut).
+    ///
+    /// Cut order: destinations, destination ports, sources, source ports. Rules are
+    /// usually narrow in destination and port and wide in source, so the pieces left
+    /// over keep their wide source sets whole and the unclaimed space stays in few boxes.
     pub fn subtract(&self, other: &Region) -> Vec<Region> {
         if !self.intersects(other) {
             return vec![self.clone()];
         }
         let mut out = Vec::with_capacity(4);
-        let inside_sources = self.sources.intersect(&other.sources);
+        let outside_destinations = self.destinations.subtract(&other.destinations);
+        if !outside_destinations.is_empty() {
+            out.push(Region {
+                destinations: outside_destinations,
+                ..self.clone()
+            });
+        }
+        let inside_destinations = self.destinations.intersect(&other.destinations);
+        let outside_ports = self.destination_ports.subtract(&other.destination_ports);
+        if !outside_ports.is_empty() {
+            out.push(Region {
+                sources: self.sources.clone(),
+                source_ports: self.source_ports.clone(),
+                destinations: inside_destinations.clone(),
+                destination_ports: outside_ports,
+            });
+        }
+        let inside_ports = self.destination_ports.intersect(&other.destination_ports);
         let outside_sources = self.sources.subtract(&other.sources);
         if !outside_sources.is_empty() {
             out.push(Region {
                 sources: outside_sources,
-                ..self.clone()
+                source_ports: self.source_ports.clone(),
+                destinations: inside_destinations.clone(),
+                destination_ports: inside_ports.clone(),
             });
         }
-        let inside_source_ports = self.source_ports.intersect(&other.source_ports);
         let outside_source_ports = self.source_ports.subtract(&other.source_ports);
         if !outside_source_ports.is_empty() {
             out.push(Region {
-                sources: inside_sources.clone(),
+                sources: self.sources.intersect(&other.sources),
                 source_ports: outside_source_ports,
-                destinations: self.destinations.clone(),
-                destination_ports: self.destination_ports.clone(),
-            });
-        }
-        let inside_destinations = self.destinations.intersect(&other.destinations);
-        let outside_destinations = self.destinations.subtract(&other.destinations);
-        if !outside_destinations.is_empty() {
-            out.push(Region {
-                sources: inside_sources.clone(),
-                source_ports: inside_source_ports.clone(),
-                destinations: outside_destinations,
-                destination_ports: self.destination_ports.clone(),
-            });
-        }
-        let outside_ports = self.destination_ports.subtract(&other.destination_ports);
-        if !outside_ports.is_empty() {
-            out.push(Region {
-                sources: inside_sources,
-                source_ports: inside_source_ports,
                 destinations: inside_destinations,
-                destination_ports: outside_ports,
+                destination_ports: inside_ports,
             });
         }
         out
