@@ -1,6 +1,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod analysis_cmd;
 mod apply_cmd;
 mod flow_verify;
 mod out;
@@ -28,6 +29,12 @@ enum Command {
     /// `kubectl apply` a Service (and Pods) to a scenario, or delete a Service, with the
     /// cloud provider's load balancer and NSG changes; prints the new scenario.
     Apply(apply_cmd::ApplyArgs),
+    /// What the Internet can reach in a scenario: every NIC and pod, protocol and port,
+    /// with the sources that can and the rules that let them (exact, not sampled).
+    Exposure(analysis_cmd::ExposureArgs),
+    /// Rules of an NSG that never decide, change no verdict, or allow wider than a
+    /// Service's loadBalancerSourceRanges.
+    Lint(analysis_cmd::LintArgs),
 }
 
 /// Exit status for unusable input or arguments.
@@ -53,6 +60,8 @@ fn main() -> ExitCode {
         Command::Trace(args) => trace_cmd::run_trace(&args),
         Command::Scenarios(args) => trace_cmd::run_scenarios(&args),
         Command::Apply(args) => apply_cmd::run(&args),
+        Command::Exposure(args) => analysis_cmd::run_exposure(&args),
+        Command::Lint(args) => analysis_cmd::run_lint(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

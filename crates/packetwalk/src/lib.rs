@@ -6,6 +6,7 @@
 //! and returns plain data, does no I/O, and never panics. Problems with the input are
 //! values ([`Warning`]s and errors) that name the object and the field they concern.
 
+pub mod analysis;
 pub mod compiled;
 pub mod component;
 pub mod defaults;

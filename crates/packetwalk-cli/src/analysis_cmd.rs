@@ -1,0 +1,128 @@
+//! `packetwalk exposure` and `packetwalk lint`: the analyses of issue 6.
+
+use anyhow::{Context, Result};
+use packetwalk::analysis::{
+    exposure, exposure_to_text, findings_to_text, lint_nsg, lint_nsg_in_scenario,
+};
+use packetwalk::json::Value;
+use packetwalk::{import_nsg, EvalContext, NetworkSecurityGroup};
+use std::io::Read;
+use std::path::Path;
+
+use crate::scenarios;
+use crate::trace_cmd::OutputFormat;
+
+#[derive(clap::Args, Debug)]
+pub struct ExposureArgs {
+    /// A built-in scenario's name (see `packetwalk scenarios`) or a scenario JSON file; - for stdin.
+    #[arg(long, value_name = "NAME|FILE")]
+    scenario: String,
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_enum,
+        ignore_case = true,
+        default_value = "text"
+    )]
+    output: OutputFormat,
+}
+
+pub fn run_exposure(args: &ExposureArgs) -> Result<()> {
+    let scenario = scenarios::load(&args.scenario)?;
+    let found = exposure(&scenario);
+    match args.output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&found)?),
+        OutputFormat::Text => print!("{}", exposure_to_text(&found)),
+    }
+    Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LintArgs {
+    /// The NSG: any az or ARM JSON shape; - for stdin.
+    #[arg(long, value_name = "FILE")]
+    nsg: String,
+    /// A scenario (built-in name or file) whose VNet, service tags and Services the lint uses.
+    #[arg(long, value_name = "NAME|FILE")]
+    scenario: Option<String>,
+    /// A prefix of the VNet's address space (what VirtualNetwork covers); repeatable.
+    #[arg(long = "vnet-prefix", value_name = "CIDR")]
+    vnet_prefixes: Vec<String>,
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_enum,
+        ignore_case = true,
+        default_value = "text"
+    )]
+    output: OutputFormat,
+}
+
+fn parse_net(text: &str) -> Result<ipnet::IpNet> {
+    let t = text.trim();
+    t.parse::<ipnet::IpNet>()
+        .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .with_context(|| format!("--vnet-prefix {text:?}: not an IP address or CIDR prefix"))
+}
+
+fn read_nsg(path: &str, warnings: &mut Vec<String>) -> Result<NetworkSecurityGroup> {
+    let shown = if path == "-" { "<stdin>" } else { path };
+    let mut text = String::new();
+    if path == "-" {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .with_context(|| format!("{shown}: cannot read"))?;
+    } else {
+        text = std::fs::read_to_string(path).with_context(|| format!("{shown}: cannot read"))?;
+    }
+    let doc: Value = serde_json::from_str(&text).with_context(|| format!("{shown}: not JSON"))?;
+    let fallback = Path::new(path)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| *s != "-")
+        .unwrap_or("nsg");
+    let imported = import_nsg(&doc, fallback).with_context(|| shown.to_owned())?;
+    warnings.extend(imported.warnings.iter().map(|w| format!("{shown}: {w}")));
+    Ok(imported.value)
+}
+
+pub fn run_lint(args: &LintArgs) -> Result<()> {
+    let vnet_prefixes = args
+        .vnet_prefixes
+        .iter()
+        .map(|p| parse_net(p))
+        .collect::<Result<Vec<_>>>()?;
+    let mut warnings = Vec::new();
+    let nsg = read_nsg(&args.nsg, &mut warnings)?;
+    let findings = match &args.scenario {
+        Some(name) => {
+            let mut scenario = scenarios::load(name)?;
+            scenario.vnet.address_space.extend(vnet_prefixes);
+            lint_nsg_in_scenario(&nsg, &scenario)
+        }
+        None => lint_nsg(
+            &nsg,
+            &EvalContext {
+                vnet_prefixes,
+                ..EvalContext::default()
+            },
+        ),
+    };
+    match args.output {
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "nsg": nsg.name,
+                "findings": findings,
+                "warnings": warnings,
+            }))?
+        ),
+        OutputFormat::Text => {
+            print!("{}", findings_to_text(&findings));
+            for warning in &warnings {
+                println!("warning: {warning}");
+            }
+        }
+    }
+    Ok(())
+}

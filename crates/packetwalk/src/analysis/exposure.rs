@@ -1,0 +1,693 @@
+//! What the Internet can reach in a scenario, exactly (spec §3, §4): every NIC and pod,
+//! protocol and destination port that some Internet source reaches through the whole
+//! path, with the sources that can and the rules that let them.
+//!
+//! The path, as [`crate::trace`] walks it for one packet, here for whole sets of packets:
+//! a public IP that is a load-balancer frontend; a load-balancing rule for its protocol
+//! and frontend port (no rule: nothing passes); each healthy backend node
+//! ([`crate::trace::probe_health`]); that node's subnet NSG then NIC NSG, inbound, with
+//! the frontend IP as destination under floating IP, else the node's IP and the backend
+//! port; kube-proxy's DNAT to the Service's ready endpoints (`Local`: only the node's
+//! own), and for a pod on another node the SNATed hop across the VNet (the node's
+//! outbound NSGs, the pod node's inbound NSGs). Node and pod addresses are private: the
+//! Internet has no route to them, so nothing is exposed directly.
+
+use super::nsg::{internet, reach_with, rule_boxes, AsgReading, RuleBox};
+use super::space::{AddrSet, PortSet, Region};
+use crate::component;
+use crate::eval::EvalContext;
+use crate::model::{Direction, NetworkSecurityGroup, Protocol, Warning};
+use crate::scenario::{
+    ExternalTrafficPolicy, LoadBalancingRule, Node, Scenario, Service, ServiceType,
+};
+use crate::trace::{probe_health, ready_endpoints};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// The kind of component an exposure entry is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ExposedKind {
+    Nic,
+    Pod,
+}
+
+/// Why an entry is exposed: the rules on its path, in path order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExposureExplanation {
+    /// The load-balancing rule that forwards the traffic.
+    pub load_balancing_rule: String,
+    /// `<nsg>/securityRules/<rule>` (or `defaultSecurityRules`) for every allowing rule
+    /// on some path to the component.
+    pub nsg_rules: Vec<String>,
+    /// `namespace/name` of the Service whose DNAT reaches a pod.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Each path in plain words.
+    pub paths: Vec<String>,
+}
+
+/// One (component, protocol, ports) the Internet reaches.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExposureEntry {
+    /// `nic:<name>` or `pod:<name>` (see [`crate::component`]).
+    pub component: String,
+    pub kind: ExposedKind,
+    pub protocol: Protocol,
+    /// Destination ports as the component receives them (a pod: its target port).
+    pub ports: PortSet,
+    /// `public-ip:<name>`: where the traffic enters.
+    pub public_ip: String,
+    pub public_ip_address: IpAddr,
+    /// The destination ports on the public IP.
+    pub frontend_ports: PortSet,
+    /// The Internet sources that reach it, as the fewest CIDR blocks.
+    pub sources: AddrSet,
+    /// Every Internet address of the public IP's family reaches it.
+    pub every_internet_source: bool,
+    pub explanation: ExposureExplanation,
+}
+
+/// The scenario's exposure to the Internet.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exposure {
+    pub entries: Vec<ExposureEntry>,
+    /// What was found closed and why, and the readings used.
+    pub notes: Vec<String>,
+    pub warnings: Vec<Warning>,
+}
+
+/// The source ports kube-proxy's SNAT picks from (as [`crate::trace`] does).
+const SNAT_PORTS: (u16, u16) = (1024, 65023);
+
+fn node_context(scenario: &Scenario, node: &Node) -> EvalContext {
+    let mut vnet_prefixes = scenario.vnet.address_space.clone();
+    for subnet in &scenario.vnet.subnets {
+        vnet_prefixes.extend(subnet.routes.iter().map(|r| r.address_prefix));
+    }
+    EvalContext {
+        vnet_prefixes,
+        service_tags: scenario
+            .service_tags
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        local_asgs: node.nic.application_security_groups.clone(),
+        remote_asgs: Vec::new(),
+    }
+}
+
+/// The scenario's context without a NIC's ASGs.
+pub fn scenario_context(scenario: &Scenario) -> EvalContext {
+    node_context(scenario, &Node::default())
+}
+
+/// Rule boxes per (NSG, direction, protocol, the NIC's ASGs), built once per exposure.
+#[derive(Default)]
+struct BoxCache {
+    boxes: HashMap<(String, Direction, Protocol, Vec<String>), Vec<RuleBox>>,
+}
+
+impl BoxCache {
+    fn get(
+        &mut self,
+        nsg: &NetworkSecurityGroup,
+        direction: Direction,
+        protocol: Protocol,
+        scenario: &Scenario,
+        node: &Node,
+    ) -> &[RuleBox] {
+        let key = (
+            nsg.name.clone(),
+            direction,
+            protocol,
+            node.nic.application_security_groups.clone(),
+        );
+        self.boxes.entry(key).or_insert_with(|| {
+            let ctx = node_context(scenario, node);
+            rule_boxes(nsg, direction, protocol, &ctx, AsgReading::FromContext)
+        })
+    }
+}
+
+/// A part of the region that passed a node's NSGs, with the rules that allowed it.
+struct Passed {
+    region: Region,
+    rules: Vec<String>,
+}
+
+fn nsg_rule_name(nsg: &NetworkSecurityGroup, rule: crate::eval::RuleRef) -> String {
+    format!("{}/{}", nsg.name, rule.rule_name(nsg))
+}
+
+/// `region` through `node`'s subnet and NIC NSGs in Azure's order (spec §1).
+fn through_nsgs(
+    scenario: &Scenario,
+    node: &Node,
+    direction: Direction,
+    protocol: Protocol,
+    region: Region,
+    cache: &mut BoxCache,
+    notes: &mut Vec<String>,
+) -> Vec<Passed> {
+    let nsgs = &scenario.network_security_groups;
+    let subnet_nsg = scenario
+        .vnet
+        .subnets
+        .iter()
+        .find(|s| s.name == node.subnet)
+        .and_then(|s| s.network_security_group.as_deref())
+        .and_then(|n| nsgs.get(n));
+    let nic_nsg = node
+        .nic
+        .network_security_group
+        .as_deref()
+        .and_then(|n| nsgs.get(n));
+    let levels = match direction {
+        Direction::Inbound => [subnet_nsg, nic_nsg],
+        Direction::Outbound => [nic_nsg, subnet_nsg],
+    };
+    let mut passed = vec![Passed {
+        region,
+        rules: Vec::new(),
+    }];
+    for nsg in levels.into_iter().flatten() {
+        let mut next = Vec::new();
+        let rules = cache.get(nsg, direction, protocol, scenario, node);
+        for p in passed {
+            let reach = reach_with(nsg, direction, protocol, rules, vec![p.region]);
+            for note in reach.notes {
+                let note = format!("NSG {}: {note}", nsg.name);
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+            }
+            for allowed in reach.allowed {
+                for region in allowed.regions {
+                    let mut rules = p.rules.clone();
+                    rules.push(nsg_rule_name(nsg, allowed.rule));
+                    next.push(Passed { region, rules });
+                }
+            }
+        }
+        passed = next;
+    }
+    passed
+}
+
+/// Accumulates entries keyed by component, protocol and load-balancing rule.
+#[derive(Default)]
+struct Entries {
+    entries: Vec<ExposureEntry>,
+}
+
+impl Entries {
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        component: String,
+        kind: ExposedKind,
+        protocol: Protocol,
+        ports: &PortSet,
+        front: &Frontend<'_>,
+        frontend_ports: &PortSet,
+        sources: &AddrSet,
+        rules: &[String],
+        service: Option<String>,
+        path: String,
+    ) {
+        let lb_rule = &front.rule.name;
+        let position = self.entries.iter().position(|e| {
+            e.component == component
+                && e.protocol == protocol
+                && &e.explanation.load_balancing_rule == lb_rule
+        });
+        let entry = match position.and_then(|i| self.entries.get_mut(i)) {
+            Some(entry) => entry,
+            None => {
+                self.entries.push(ExposureEntry {
+                    component,
+                    kind,
+                    protocol,
+                    ports: PortSet::empty(),
+                    public_ip: component::public_ip(front.public_ip_name),
+                    public_ip_address: front.address,
+                    frontend_ports: PortSet::empty(),
+                    sources: AddrSet::empty(),
+                    every_internet_source: false,
+                    explanation: ExposureExplanation {
+                        load_balancing_rule: lb_rule.clone(),
+                        nsg_rules: Vec::new(),
+                        service: None,
+                        paths: Vec::new(),
+                    },
+                });
+                let Some(entry) = self.entries.last_mut() else {
+                    return;
+                };
+                entry
+            }
+        };
+        entry.ports = entry.ports.union(ports);
+        entry.frontend_ports = entry.frontend_ports.union(frontend_ports);
+        entry.sources = entry.sources.union(sources);
+        for rule in rules {
+            if !entry.explanation.nsg_rules.contains(rule) {
+                entry.explanation.nsg_rules.push(rule.clone());
+            }
+        }
+        if entry.explanation.service.is_none() {
+            entry.explanation.service = service;
+        }
+        if !entry.explanation.paths.contains(&path) {
+            entry.explanation.paths.push(path);
+        }
+    }
+}
+
+/// A public frontend and the rule being followed.
+struct Frontend<'a> {
+    rule: &'a LoadBalancingRule,
+    public_ip_name: &'a str,
+    address: IpAddr,
+}
+
+fn service_name(service: &Service) -> String {
+    format!(
+        "{}/{}",
+        service.namespace.as_deref().unwrap_or("default"),
+        service.name
+    )
+}
+
+fn ports_text(ports: &PortSet) -> String {
+    super::space::port_texts(ports).join(",")
+}
+
+/// Every (NIC or pod, protocol, destination ports) that some Internet source reaches
+/// through the whole path, with those sources and the rules that let them.
+pub fn exposure(scenario: &Scenario) -> Exposure {
+    let mut notes = vec![
+        "Node and pod addresses are private: the Internet has no route to them, so only the load balancer's public frontends can expose anything (spec §4.1).".to_owned(),
+    ];
+    let mut entries = Entries::default();
+    let mut warnings = scenario.network_security_groups.import_warnings.clone();
+    warnings.extend(crate::scenario::check(scenario));
+    let Some(lb) = &scenario.load_balancer else {
+        notes.push("The scenario has no load balancer: nothing is exposed.".to_owned());
+        return Exposure {
+            entries: Vec::new(),
+            notes,
+            warnings,
+        };
+    };
+    for public in &scenario.public_ips {
+        let used = lb.frontend_ip_configurations.iter().any(|f| {
+            f.public_ip_address.as_deref() == Some(public.name.as_str())
+                && lb
+                    .load_balancing_rules
+                    .iter()
+                    .any(|r| r.frontend_ip_configuration == f.name)
+        });
+        if !used {
+            notes.push(format!(
+                "Public IP {} has no load-balancing rule: the load balancer drops everything sent to it (spec §4.2).",
+                public.name
+            ));
+        }
+    }
+    let internet_all = internet(&scenario_context(scenario));
+    let mut cache = BoxCache::default();
+    for rule in &lb.load_balancing_rules {
+        let Some(frontend) = lb
+            .frontend_ip_configurations
+            .iter()
+            .find(|f| f.name == rule.frontend_ip_configuration)
+        else {
+            continue;
+        };
+        let Some(public_ip_name) = frontend.public_ip_address.as_deref() else {
+            notes.push(format!(
+                "Load-balancing rule {} uses the internal frontend {}: a private address the Internet cannot reach.",
+                rule.name, frontend.name
+            ));
+            continue;
+        };
+        let Some(address) = scenario
+            .public_ips
+            .iter()
+            .find(|p| p.name == public_ip_name)
+            .and_then(|p| p.ip_address)
+        else {
+            notes.push(format!(
+                "Load-balancing rule {}: public IP {public_ip_name} has no address in the scenario.",
+                rule.name
+            ));
+            continue;
+        };
+        let (protocols, frontend_ports): (Vec<Protocol>, PortSet) =
+            if rule.protocol.eq_ignore_ascii_case("All") {
+                (vec![Protocol::Tcp, Protocol::Udp], PortSet::full())
+            } else if let Some(p) = Protocol::parse(&rule.protocol) {
+                (vec![p], PortSet::single(rule.frontend_port))
+            } else {
+                notes.push(format!(
+                    "Load-balancing rule {}: protocol {:?} is not TCP, UDP or All; skipped.",
+                    rule.name, rule.protocol
+                ));
+                continue;
+            };
+        let front = Frontend {
+            rule,
+            public_ip_name,
+            address,
+        };
+        let sources = internet_all.same_family(address);
+        let mut healthy = Vec::new();
+        for name in &lb.backend_address_pool {
+            let Some(node) = scenario.nodes.iter().find(|n| &n.name == name) else {
+                continue;
+            };
+            let (ok, why) = probe_health(scenario, rule, node);
+            if ok {
+                healthy.push(node);
+            } else {
+                notes.push(format!(
+                    "Load-balancing rule {}: node {} is unhealthy ({why}), so it gets no traffic.",
+                    rule.name, node.name
+                ));
+            }
+        }
+        if healthy.is_empty() {
+            notes.push(format!(
+                "Load-balancing rule {}: no healthy backend, nothing passes.",
+                rule.name
+            ));
+        }
+        for protocol in protocols {
+            for node in &healthy {
+                follow_node(
+                    scenario,
+                    &front,
+                    protocol,
+                    &frontend_ports,
+                    &sources,
+                    node,
+                    &mut entries,
+                    &mut cache,
+                    &mut notes,
+                );
+            }
+        }
+    }
+    let mut entries = entries.entries;
+    for entry in &mut entries {
+        let all = internet_all.same_family(entry.public_ip_address);
+        entry.every_internet_source = all.is_subset(&entry.sources);
+    }
+    entries.sort_by(|a, b| {
+        (&a.component, a.protocol, a.ports.ranges().first()).cmp(&(
+            &b.component,
+            b.protocol,
+            b.ports.ranges().first(),
+        ))
+    });
+    Exposure {
+        entries,
+        notes,
+        warnings,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn follow_node(
+    scenario: &Scenario,
+    front: &Frontend<'_>,
+    protocol: Protocol,
+    frontend_ports: &PortSet,
+    sources: &AddrSet,
+    node: &Node,
+    entries: &mut Entries,
+    cache: &mut BoxCache,
+    notes: &mut Vec<String>,
+) {
+    let rule = front.rule;
+    let Some(node_ip) = node.nic.private_ip_address else {
+        return;
+    };
+    // Floating IP keeps the frontend IP and port; otherwise the node's IP and the backend port.
+    let (destination, ports) = if rule.enable_floating_ip {
+        (front.address, frontend_ports.clone())
+    } else if frontend_ports.is_full() {
+        (node_ip, frontend_ports.clone())
+    } else {
+        (node_ip, PortSet::single(rule.backend_port))
+    };
+    let start = Region {
+        sources: sources.clone(),
+        source_ports: PortSet::full(),
+        destinations: AddrSet::from_ip(destination),
+        destination_ports: ports,
+    };
+    let passed = through_nsgs(
+        scenario,
+        node,
+        Direction::Inbound,
+        protocol,
+        start,
+        cache,
+        notes,
+    );
+    if passed.is_empty() {
+        notes.push(format!(
+            "Load-balancing rule {}: the NSGs of node {} deny every Internet source {} {} to {destination}.",
+            rule.name,
+            node.name,
+            protocol,
+            ports_text(frontend_ports)
+        ));
+        return;
+    }
+    let entry_path = format!(
+        "public IP {} ({}) -> load-balancing rule {} (floating IP {}) -> node {}",
+        front.public_ip_name,
+        front.address,
+        rule.name,
+        if rule.enable_floating_ip { "on" } else { "off" },
+        node.name
+    );
+    for p in &passed {
+        entries.add(
+            component::nic(&node.nic.name),
+            ExposedKind::Nic,
+            protocol,
+            &p.region.destination_ports,
+            front,
+            frontend_ports,
+            &p.region.sources,
+            &p.rules,
+            None,
+            format!("{entry_path}: NIC {} receives it", node.nic.name),
+        );
+        kube_proxy(
+            scenario,
+            front,
+            protocol,
+            frontend_ports,
+            node,
+            node_ip,
+            p,
+            &entry_path,
+            entries,
+            cache,
+            notes,
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn kube_proxy(
+    scenario: &Scenario,
+    front: &Frontend<'_>,
+    protocol: Protocol,
+    frontend_ports: &PortSet,
+    node: &Node,
+    node_ip: IpAddr,
+    passed: &Passed,
+    entry_path: &str,
+    entries: &mut Entries,
+    cache: &mut BoxCache,
+    notes: &mut Vec<String>,
+) {
+    let destination = passed.region.destinations.clone();
+    let ports = &passed.region.destination_ports;
+    for service in &scenario.services {
+        for service_port in &service.ports {
+            let service_protocol = service_port
+                .protocol
+                .as_deref()
+                .and_then(Protocol::parse)
+                .unwrap_or(Protocol::Tcp);
+            if service_protocol != protocol {
+                continue;
+            }
+            let by_ingress = service.service_type == ServiceType::LoadBalancer
+                && service
+                    .ingress_ip
+                    .is_some_and(|ip| destination.contains(ip))
+                && ports.contains(service_port.port);
+            let by_node_port = destination.contains(node_ip)
+                && service.service_type != ServiceType::ClusterIP
+                && service_port.node_port.is_some_and(|p| ports.contains(p));
+            if !by_ingress && !by_node_port {
+                continue;
+            }
+            let mut endpoints = ready_endpoints(scenario, service);
+            let local = service.external_traffic_policy == ExternalTrafficPolicy::Local;
+            if local {
+                endpoints.retain(|pod| pod.node == node.name);
+            }
+            if endpoints.is_empty() {
+                notes.push(format!(
+                    "Service {} has no ready endpoint{} for traffic through node {}.",
+                    service_name(service),
+                    if local { " on the node" } else { "" },
+                    node.name
+                ));
+            }
+            let target_port = service_port.target_port.unwrap_or(service_port.port);
+            for pod in endpoints {
+                let Some(pod_ip) = pod.ip else { continue };
+                if !pod.container_ports.is_empty() && !pod.container_ports.contains(&target_port) {
+                    notes.push(format!(
+                        "Pod {} does not listen on {target_port}: connections are refused.",
+                        pod.name
+                    ));
+                    continue;
+                }
+                let mut rules = passed.rules.clone();
+                if pod.node != node.name {
+                    // Cluster: SNAT to the node's IP, across the VNet to the pod's node.
+                    let Some(pod_node) = scenario.nodes.iter().find(|n| n.name == pod.node) else {
+                        continue;
+                    };
+                    let hop = Region {
+                        sources: AddrSet::from_ip(node_ip),
+                        source_ports: PortSet::range(SNAT_PORTS.0, SNAT_PORTS.1),
+                        destinations: AddrSet::from_ip(pod_ip),
+                        destination_ports: PortSet::single(target_port),
+                    };
+                    let out = through_nsgs(
+                        scenario,
+                        node,
+                        Direction::Outbound,
+                        protocol,
+                        hop,
+                        cache,
+                        notes,
+                    );
+                    let mut crossed = Vec::new();
+                    for o in out {
+                        crossed.extend(
+                            through_nsgs(
+                                scenario,
+                                pod_node,
+                                Direction::Inbound,
+                                protocol,
+                                o.region,
+                                cache,
+                                notes,
+                            )
+                            .into_iter()
+                            .map(|i| {
+                                let mut r = o.rules.clone();
+                                r.extend(i.rules);
+                                r
+                            }),
+                        );
+                    }
+                    if crossed.is_empty() {
+                        notes.push(format!(
+                            "The NSGs deny the SNATed hop from node {} to pod {} on {}.",
+                            node.name, pod.name, pod.node
+                        ));
+                        continue;
+                    }
+                    for r in crossed.into_iter().flatten() {
+                        if !rules.contains(&r) {
+                            rules.push(r);
+                        }
+                    }
+                }
+                let path = format!(
+                    "{entry_path} -> kube-proxy DNAT (Service {}, externalTrafficPolicy {}) -> pod {} {}:{target_port}{}",
+                    service_name(service),
+                    if local { "Local" } else { "Cluster" },
+                    pod.name,
+                    pod_ip,
+                    if pod.node != node.name { format!(" on node {} (SNAT to the node's IP)", pod.node) } else { String::new() }
+                );
+                entries.add(
+                    component::pod(&pod.name),
+                    ExposedKind::Pod,
+                    protocol,
+                    &PortSet::single(target_port),
+                    front,
+                    frontend_ports,
+                    &passed.region.sources,
+                    &rules,
+                    Some(service_name(service)),
+                    path,
+                );
+            }
+        }
+    }
+}
+
+/// The exposure as text, one entry per paragraph (the CLI's output).
+pub fn exposure_to_text(exposure: &Exposure) -> String {
+    let mut out = String::new();
+    if exposure.entries.is_empty() {
+        out.push_str("Nothing is reachable from the Internet.\n");
+    }
+    for e in &exposure.entries {
+        out.push_str(&format!(
+            "{} {} {} via {} {} {}\n",
+            e.component,
+            e.protocol.as_str().to_uppercase(),
+            ports_text(&e.ports),
+            e.public_ip,
+            e.public_ip_address,
+            ports_text(&e.frontend_ports),
+        ));
+        if e.every_internet_source {
+            out.push_str("    from: every Internet source\n");
+        } else {
+            out.push_str(&format!(
+                "    from: {}\n",
+                e.sources.to_cidr_strings().join(", ")
+            ));
+        }
+        out.push_str(&format!(
+            "    load-balancing rule: {}\n",
+            e.explanation.load_balancing_rule
+        ));
+        for rule in &e.explanation.nsg_rules {
+            out.push_str(&format!("    NSG rule: {rule}\n"));
+        }
+        for path in &e.explanation.paths {
+            out.push_str(&format!("    path: {path}\n"));
+        }
+    }
+    for note in &exposure.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
+    for warning in &exposure.warnings {
+        out.push_str(&format!("warning: {warning}\n"));
+    }
+    out
+}

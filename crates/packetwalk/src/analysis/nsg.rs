@@ -1,0 +1,404 @@
+//! One NSG over whole sets of flows: which part of a region of the flow space each rule
+//! decides (spec §1: priority order, first match decides).
+//!
+//! The rules of one direction are walked in priority order over the still unclaimed part
+//! of the region, kept as a list of disjoint boxes: an Allow rule claims what is left of
+//! its box as allowed, a Deny rule as denied, and the rest goes on to the next rule. The
+//! readings are those of [`crate::eval`]: `*` covers ESP and AH, a flow without ports
+//! matches only a port condition of `*` or 0-65535, `Internet` is everything outside
+//! `VirtualNetwork`, a tag without supplied prefixes matches nothing.
+
+use super::space::{AddrSet, PortSet, Region};
+use crate::eval::{
+    asg_member, covers_every_port, rules_in_priority_order, Coverage, EvalContext, RuleRef,
+    TagResolver,
+};
+use crate::model::{
+    Access, AddressPrefix, AddressSpec, Direction, NetworkSecurityGroup, PortRange, Protocol,
+    RuleProtocol, SecurityRule,
+};
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// How an ASG condition is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AsgReading {
+    /// Membership comes from the context (as the evaluator reads it): the whole address
+    /// space when the endpoint is a member, nothing otherwise.
+    FromContext,
+    /// Membership is unknown (lint on an NSG alone).
+    Unknown,
+}
+
+/// A rule as a box of the flow space for one protocol.
+#[derive(Clone, Debug)]
+pub(crate) struct RuleBox {
+    pub rule: RuleRef,
+    pub name: String,
+    pub priority: u32,
+    pub access: Access,
+    /// `None` when the rule matches nothing of this protocol.
+    pub region: Option<Region>,
+    /// An ASG condition whose membership is unknown.
+    pub uncertain: bool,
+    /// Why parts of the rule never match (invalid values, tags without prefixes).
+    pub problems: Vec<String>,
+}
+
+fn address_set(
+    spec: &AddressSpec,
+    endpoint_asgs: &[String],
+    reading: AsgReading,
+    tags: &TagResolver<'_>,
+    problems: &mut Vec<String>,
+    uncertain: &mut bool,
+) -> AddrSet {
+    let prefixes = match spec {
+        AddressSpec::ApplicationSecurityGroups(asgs) => {
+            return match reading {
+                AsgReading::FromContext if asg_member(asgs, endpoint_asgs) => AddrSet::full(),
+                AsgReading::FromContext => AddrSet::empty(),
+                AsgReading::Unknown => {
+                    *uncertain = true;
+                    AddrSet::full()
+                }
+            };
+        }
+        AddressSpec::Prefixes(prefixes) => prefixes,
+    };
+    let mut set = AddrSet::empty();
+    for prefix in prefixes {
+        match tags.coverage(prefix) {
+            Coverage::Everything => return AddrSet::full(),
+            Coverage::One(net) => set = set.union(&AddrSet::from_nets(std::slice::from_ref(&net))),
+            Coverage::Prefixes(nets) => set = set.union(&AddrSet::from_nets(nets)),
+            Coverage::Outside(nets) => {
+                set = set.union(&AddrSet::from_nets(nets).complement());
+            }
+            Coverage::UnknownTag(tag) => {
+                problems.push(format!("service tag {tag} has no supplied prefixes"))
+            }
+            Coverage::Nothing => {
+                if let AddressPrefix::Invalid(raw) = prefix {
+                    problems.push(format!("{raw:?} is not a valid address prefix"));
+                }
+            }
+        }
+    }
+    set
+}
+
+fn port_set(ranges: &[PortRange], has_ports: bool, problems: &mut Vec<String>) -> PortSet {
+    if !has_ports {
+        // A flow without ports matches only `*` or 0-65535 (eval's reading).
+        return if ranges.iter().any(covers_every_port) {
+            PortSet::full()
+        } else {
+            PortSet::empty()
+        };
+    }
+    let mut spans = Vec::new();
+    for range in ranges {
+        match range {
+            PortRange::Any => return PortSet::full(),
+            PortRange::Range { first, last } => spans.push((*first, *last)),
+            PortRange::Invalid(raw) => problems.push(format!("{raw:?} is not a valid port range")),
+        }
+    }
+    PortSet::from_ranges(spans)
+}
+
+pub(crate) fn rule_box(
+    rule_ref: RuleRef,
+    rule: &SecurityRule,
+    protocol: Protocol,
+    ctx: &EvalContext,
+    tags: &TagResolver<'_>,
+    reading: AsgReading,
+) -> RuleBox {
+    let (source_asgs, destination_asgs) = match rule.direction {
+        Direction::Inbound => (&ctx.remote_asgs, &ctx.local_asgs),
+        Direction::Outbound => (&ctx.local_asgs, &ctx.remote_asgs),
+    };
+    let mut problems = Vec::new();
+    let mut uncertain = false;
+    let protocol_matches = match &rule.protocol {
+        RuleProtocol::Any => true,
+        RuleProtocol::Only(p) => *p == protocol,
+        RuleProtocol::Invalid(raw) => {
+            problems.push(format!("protocol {raw:?} is not valid"));
+            false
+        }
+    };
+    let has_ports = protocol.has_ports();
+    let region = Region {
+        sources: address_set(
+            &rule.source,
+            source_asgs,
+            reading,
+            tags,
+            &mut problems,
+            &mut uncertain,
+        ),
+        source_ports: port_set(&rule.source_ports, has_ports, &mut problems),
+        destinations: address_set(
+            &rule.destination,
+            destination_asgs,
+            reading,
+            tags,
+            &mut problems,
+            &mut uncertain,
+        ),
+        destination_ports: port_set(&rule.destination_ports, has_ports, &mut problems),
+    };
+    RuleBox {
+        rule: rule_ref,
+        name: rule.name.clone(),
+        priority: rule.priority,
+        access: rule.access,
+        region: (protocol_matches && !region.is_empty()).then_some(region),
+        uncertain,
+        problems,
+    }
+}
+
+/// The rules of one direction as boxes for one protocol, in priority order.
+pub(crate) fn rule_boxes(
+    nsg: &NetworkSecurityGroup,
+    direction: Direction,
+    protocol: Protocol,
+    ctx: &EvalContext,
+    reading: AsgReading,
+) -> Vec<RuleBox> {
+    let tags = TagResolver::new(ctx);
+    rules_in_priority_order(nsg, direction)
+        .into_iter()
+        .filter_map(|r| {
+            r.rule(nsg)
+                .map(|rule| rule_box(r, rule, protocol, ctx, &tags, reading))
+        })
+        .collect()
+}
+
+/// What one rule decides of the analysed region.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleRegions {
+    pub rule: RuleRef,
+    pub name: String,
+    pub priority: u32,
+    pub access: Access,
+    /// Disjoint boxes; their union is what this rule decides.
+    pub regions: Vec<Region>,
+}
+
+/// Carves `start` through `rules` (already in priority order). Returns, per deciding
+/// rule in priority order, the boxes it decides, and the boxes no rule decides.
+pub(crate) fn carve(rules: &[RuleBox], start: Vec<Region>) -> (Vec<RuleRegions>, Vec<Region>) {
+    let mut unclaimed: Vec<Region> = start.into_iter().filter(|r| !r.is_empty()).collect();
+    let mut decided = Vec::new();
+    for rule in rules {
+        if unclaimed.is_empty() {
+            break;
+        }
+        let Some(area) = &rule.region else { continue };
+        let mut claimed = Vec::new();
+        let mut left = Vec::with_capacity(unclaimed.len());
+        for piece in unclaimed {
+            match piece.intersect(area) {
+                None => left.push(piece),
+                Some(inside) => {
+                    left.extend(piece.subtract(area));
+                    claimed.push(inside);
+                }
+            }
+        }
+        unclaimed = left;
+        if !claimed.is_empty() {
+            decided.push(RuleRegions {
+                rule: rule.rule,
+                name: rule.name.clone(),
+                priority: rule.priority,
+                access: rule.access,
+                regions: claimed,
+            });
+        }
+    }
+    (decided, unclaimed)
+}
+
+/// One NSG's answer for a whole region of flows of one protocol and direction.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NsgReach {
+    pub nsg_name: String,
+    pub direction: Direction,
+    pub protocol: Protocol,
+    /// Allowed parts, each with the rule that allows it, in priority order.
+    pub allowed: Vec<RuleRegions>,
+    /// Denied parts, each with the rule that denies it.
+    pub denied: Vec<RuleRegions>,
+    /// Parts no rule matches (an NSG without its default rules): denied.
+    pub unmatched: Vec<Region>,
+    /// Readings and problems that shaped the answer.
+    pub notes: Vec<String>,
+}
+
+impl NsgReach {
+    /// The allowing rule for one flow of the region, if it is allowed.
+    pub fn allowing_rule(
+        &self,
+        source: IpAddr,
+        source_port: u16,
+        destination: IpAddr,
+        port: u16,
+    ) -> Option<&RuleRegions> {
+        self.allowed.iter().find(|r| {
+            r.regions
+                .iter()
+                .any(|b| b.contains(source, source_port, destination, port))
+        })
+    }
+
+    /// Every allowed destination address, whatever the source.
+    pub fn allowed_destinations(&self) -> AddrSet {
+        self.allowed
+            .iter()
+            .flat_map(|r| &r.regions)
+            .fold(AddrSet::empty(), |acc, b| acc.union(&b.destinations))
+    }
+
+    /// Every allowed destination port, whatever the source.
+    pub fn allowed_destination_ports(&self) -> PortSet {
+        self.allowed
+            .iter()
+            .flat_map(|r| &r.regions)
+            .fold(PortSet::empty(), |acc, b| acc.union(&b.destination_ports))
+    }
+
+    /// Every source that some allowed flow comes from.
+    pub fn allowed_sources(&self) -> AddrSet {
+        self.allowed
+            .iter()
+            .flat_map(|r| &r.regions)
+            .fold(AddrSet::empty(), |acc, b| acc.union(&b.sources))
+    }
+}
+
+/// Exactly which flows of `region` (one protocol, one direction) the NSG allows, each
+/// allowed part explained by its allowing rule. ASG conditions are read from `ctx` as the
+/// evaluator reads them.
+pub fn nsg_reach(
+    nsg: &NetworkSecurityGroup,
+    direction: Direction,
+    protocol: Protocol,
+    region: &Region,
+    ctx: &EvalContext,
+) -> NsgReach {
+    nsg_reach_from(nsg, direction, protocol, vec![region.clone()], ctx)
+}
+
+/// [`nsg_reach`] for a region given as disjoint boxes.
+pub fn nsg_reach_from(
+    nsg: &NetworkSecurityGroup,
+    direction: Direction,
+    protocol: Protocol,
+    boxes: Vec<Region>,
+    ctx: &EvalContext,
+) -> NsgReach {
+    let rules = rule_boxes(nsg, direction, protocol, ctx, AsgReading::FromContext);
+    reach_with(nsg, direction, protocol, &rules, boxes)
+}
+
+/// [`nsg_reach_from`] with the rule boxes already built (they depend only on the NSG,
+/// direction, protocol and context, so callers walking many paths build them once).
+pub(crate) fn reach_with(
+    nsg: &NetworkSecurityGroup,
+    direction: Direction,
+    protocol: Protocol,
+    rules: &[RuleBox],
+    boxes: Vec<Region>,
+) -> NsgReach {
+    let mut start = boxes;
+    if !protocol.has_ports() {
+        // Ports mean nothing for this protocol: the whole port space stands for "no port".
+        for b in &mut start {
+            b.source_ports = PortSet::full();
+            b.destination_ports = PortSet::full();
+        }
+    }
+    let (decided, unmatched) = carve(rules, start);
+    let mut notes = Vec::new();
+    for rule in rules {
+        let decides = decided.iter().any(|d| d.rule == rule.rule);
+        for problem in &rule.problems {
+            notes.push(format!(
+                "rule {}: {problem}; that part never matches",
+                rule.name
+            ));
+        }
+        if decides && matches!(protocol, Protocol::Esp | Protocol::Ah) {
+            if let Some(r) = rule.rule.rule(nsg) {
+                if r.protocol == RuleProtocol::Any {
+                    notes.push(format!(
+                        "rule {} decides with protocol *: packetwalk reads * as covering {} too (unconfirmed)",
+                        rule.name,
+                        protocol.as_str().to_uppercase()
+                    ));
+                }
+            }
+        }
+    }
+    if !protocol.has_ports() {
+        notes.push(format!(
+            "{} carries no ports: a port condition matches it only when it is * or 0-65535 (unconfirmed reading)",
+            protocol.as_str().to_uppercase()
+        ));
+    }
+    if !unmatched.is_empty() {
+        notes.push(format!(
+            "part of the region matches no {} rule (the NSG lacks its default rules): denied",
+            direction.as_str().to_lowercase()
+        ));
+    }
+    let (allowed, denied) = decided.into_iter().partition(|d| d.access == Access::Allow);
+    NsgReach {
+        nsg_name: nsg.name.clone(),
+        direction,
+        protocol,
+        allowed,
+        denied,
+        unmatched,
+        notes,
+    }
+}
+
+/// `VirtualNetwork` as the context resolves it: VNet prefixes, supplied prefixes and
+/// 168.63.129.16.
+pub fn virtual_network(ctx: &EvalContext) -> AddrSet {
+    match TagResolver::new(ctx).coverage(&AddressPrefix::ServiceTag("VirtualNetwork".to_owned())) {
+        Coverage::Prefixes(nets) => AddrSet::from_nets(nets),
+        _ => AddrSet::empty(),
+    }
+}
+
+/// The Internet as packetwalk reads it: every address outside `VirtualNetwork`, IPv4 and IPv6.
+pub fn internet(ctx: &EvalContext) -> AddrSet {
+    virtual_network(ctx).complement()
+}
+
+/// Which destinations and destination ports `sources` can reach through one NSG, for
+/// one protocol and direction: [`nsg_reach`] over every destination and port.
+pub fn nsg_exposure(
+    nsg: &NetworkSecurityGroup,
+    direction: Direction,
+    protocol: Protocol,
+    sources: &AddrSet,
+    ctx: &EvalContext,
+) -> NsgReach {
+    let region = Region {
+        sources: sources.clone(),
+        ..Region::everything()
+    };
+    nsg_reach(nsg, direction, protocol, &region, ctx)
+}
