@@ -5,6 +5,7 @@ pub mod components;
 pub mod layout;
 pub mod scenarios;
 pub mod state;
+pub mod tour;
 pub mod url;
 
 /// Mounts the app on the document's body.

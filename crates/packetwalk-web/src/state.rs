@@ -24,6 +24,10 @@ pub struct State {
     pub speed_ms: u32,
     /// A message about the last thing that could not be done (a bad link, a bad scenario).
     pub notice: Option<String>,
+    /// The guided tour's step on show, if the tour is on.
+    pub tour: Option<usize>,
+    /// What changed in Azure to make this scenario (the tour's `kubectl apply`).
+    pub changes: Vec<String>,
 }
 
 pub enum Action {
@@ -38,6 +42,8 @@ pub enum Action {
     Restart,
     Speed(u32),
     Dismiss,
+    /// Go to a step of the guided tour, or leave it.
+    Tour(Option<usize>),
 }
 
 pub const DEFAULT_SCENARIO: &str = "blog-part4";
@@ -81,6 +87,8 @@ impl State {
             playing: false,
             speed_ms: 1100,
             notice,
+            tour: None,
+            changes: Vec::new(),
         }
     }
 }
@@ -145,7 +153,45 @@ impl Reducible for State {
             }
             Action::Speed(ms) => next.speed_ms = ms.clamp(200, 5000),
             Action::Dismiss => next.notice = None,
+            Action::Tour(None) => next.tour = None,
+            Action::Tour(Some(index)) => next = tour_state(index, &self),
         }
         Rc::new(next)
     }
+}
+
+/// The state of a tour step: its scenario (built by the evaluator), packet and hop.
+fn tour_state(index: usize, current: &State) -> State {
+    let Some(step) = crate::tour::STEPS.get(index) else {
+        let mut same = current.clone();
+        same.notice = Some(format!("the tour has no step {}", index + 1));
+        return same;
+    };
+    let (scenario, changes) = match crate::tour::scenario(step) {
+        Ok(found) => found,
+        Err(err) => {
+            let mut same = current.clone();
+            same.notice = Some(err);
+            return same;
+        }
+    };
+    let mut next = State::with(step.base, scenario, None);
+    next.speed_ms = current.speed_ms;
+    next.changes = changes;
+    next.tour = Some(index);
+    let next = Rc::new(next).reduce(Action::SelectFlow(step.flow.to_owned()));
+    let mut next = (*next).clone();
+    next.tour = Some(index);
+    if let Ok(found) = packetwalk::trace::trace(&next.scenario, &next.packet) {
+        let last = found.hops.len().saturating_sub(1);
+        next.step = match step.at {
+            crate::tour::At::Last => last,
+            crate::tour::At::First(prefix) => found
+                .hops
+                .iter()
+                .position(|h| h.component.starts_with(prefix))
+                .unwrap_or(0),
+        };
+    }
+    next
 }

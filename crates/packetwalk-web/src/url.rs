@@ -25,6 +25,22 @@ pub fn is_embed() -> bool {
 pub fn initial_state() -> Option<State> {
     let p = params()?;
     let get = |key: &str| p.get(key).filter(|v| !v.is_empty());
+    if let Some(tour) = get("tour") {
+        let start = std::rc::Rc::new(State::new(DEFAULT_SCENARIO));
+        return Some(match tour.parse::<usize>() {
+            Ok(n) if (1..=crate::tour::STEPS.len()).contains(&n) => {
+                (*start.reduce(Action::Tour(Some(n - 1)))).clone()
+            }
+            _ => {
+                let mut state = (*start).clone();
+                state.notice = Some(format!(
+                    "link: the tour has steps 1 to {}, not {tour:?}",
+                    crate::tour::STEPS.len()
+                ));
+                state
+            }
+        });
+    }
     if get("scenario").is_none() && get("flow").is_none() && get("from").is_none() {
         return None;
     }
@@ -65,22 +81,27 @@ pub fn initial_state() -> Option<State> {
     Some(state)
 }
 
-/// Puts the state in the address bar without adding a history entry.
+/// Puts the state in the address bar without adding a history entry. In the tour the
+/// step number is the whole state: `?v=1&tour=4`.
 pub fn write(state: &State, step: usize) {
     let Ok(p) = UrlSearchParams::new() else {
         return;
     };
     p.append("v", VERSION);
-    p.append("scenario", &state.scenario_name);
-    match &state.flow {
-        Some(flow) => p.append("flow", flow),
-        None => {
-            p.append("from", &state.packet.from);
-            p.append("to", &state.packet.to);
-            p.append("protocol", &state.packet.protocol);
+    if let Some(tour) = state.tour {
+        p.append("tour", &(tour + 1).to_string());
+    } else {
+        p.append("scenario", &state.scenario_name);
+        match &state.flow {
+            Some(flow) => p.append("flow", flow),
+            None => {
+                p.append("from", &state.packet.from);
+                p.append("to", &state.packet.to);
+                p.append("protocol", &state.packet.protocol);
+            }
         }
+        p.append("step", &(step + 1).to_string());
     }
-    p.append("step", &(step + 1).to_string());
     if is_embed() {
         p.append("embed", "");
     }

@@ -7,6 +7,7 @@ use crate::components::controls::Controls;
 use crate::components::diagram::{Diagram, Highlight, Outcome};
 use crate::components::hops::{HopDetail, HopList, VerdictLine};
 use crate::components::packet_editor::PacketEditor;
+use crate::components::tour_panel::TourPanel;
 use crate::layout::layout;
 use crate::scenarios;
 use crate::state::{Action, State, DEFAULT_SCENARIO};
@@ -148,6 +149,8 @@ pub fn app() -> Html {
                 <p class="tagline">{ "How a packet reaches a pod in Azure Kubernetes Service, and which rule decides at every hop" }</p>
             </header>
             { for notice }
+            <TourPanel step={state.tour} changes={state.changes.clone()}
+                on_go={{ let d = d.clone(); Callback::from(move |t| d.dispatch(Action::Tour(t))) }} />
             <section class="scenario" aria-labelledby="scenario-title">
                 <div class="scenario-bar">
                     <label>

@@ -3,3 +3,4 @@ pub mod controls;
 pub mod diagram;
 pub mod hops;
 pub mod packet_editor;
+pub mod tour_panel;
