@@ -37,7 +37,7 @@ wasm_tests() {
   (cd crates/packetwalk-web && CHROMEDRIVER=/usr/bin/chromedriver \
     cargo test --target wasm32-unknown-unknown --locked)
 }
-web_build() { trunk build --release && node scripts/size-report.mjs dist; }
+web_build() { trunk build --release && node scripts/size-report.mjs dist && node scripts/page-report.mjs dist 5; }
 e2e_tests() { npx playwright test --config tests/e2e/playwright.config.js; }
 
 run_stage "install missing tools" setup
@@ -46,7 +46,7 @@ run_stage "clippy (native, all targets, -D warnings)" clippy_native
 run_stage "clippy (wasm32, -D warnings)" clippy_wasm
 run_stage "native tests" native_tests
 run_stage "wasm-bindgen tests in headless Chromium" wasm_tests
-run_stage "release build (trunk) and size report" web_build
+run_stage "release build (trunk), size and load-time report" web_build
 run_stage "end-to-end tests (Playwright, Chromium)" e2e_tests
 
 echo

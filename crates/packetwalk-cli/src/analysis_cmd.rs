@@ -31,8 +31,8 @@ pub fn run_exposure(args: &ExposureArgs) -> Result<()> {
     let scenario = scenarios::load(&args.scenario)?;
     let found = exposure(&scenario);
     match args.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&found)?),
-        OutputFormat::Text => print!("{}", exposure_to_text(&found)),
+        OutputFormat::Json => crate::out::println(&serde_json::to_string_pretty(&found)?),
+        OutputFormat::Text => crate::out::print(&exposure_to_text(&found)),
     }
     Ok(())
 }
@@ -109,19 +109,19 @@ pub fn run_lint(args: &LintArgs) -> Result<()> {
         ),
     };
     match args.output {
-        OutputFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
+        OutputFormat::Json => {
+            crate::out::println(&serde_json::to_string_pretty(&serde_json::json!({
                 "nsg": nsg.name,
                 "findings": findings,
                 "warnings": warnings,
-            }))?
-        ),
+            }))?)
+        }
         OutputFormat::Text => {
-            print!("{}", findings_to_text(&findings));
+            let mut text = findings_to_text(&findings);
             for warning in &warnings {
-                println!("warning: {warning}");
+                text.push_str(&format!("warning: {warning}\n"));
             }
+            crate::out::print(&text);
         }
     }
     Ok(())

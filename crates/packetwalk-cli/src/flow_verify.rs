@@ -189,9 +189,9 @@ pub fn run(args: &Args) -> Result<()> {
                 verdict: &verdict,
                 warnings,
             };
-            println!("{}", serde_json::to_string_pretty(&output)?);
+            crate::out::println(&serde_json::to_string_pretty(&output)?);
         }
-        OutputFormat::Table => print!("{}", table(&verdict, &warnings)),
+        OutputFormat::Table => crate::out::print(&table(&verdict, &warnings)),
     }
     Ok(())
 }
