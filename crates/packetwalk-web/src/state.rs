@@ -7,6 +7,7 @@ use packetwalk::scenario::Scenario;
 use packetwalk::trace::PacketSpec;
 use yew::prelude::*;
 
+use crate::components::import_panel::{parse_json, ImportReport};
 use crate::scenarios;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -28,6 +29,10 @@ pub struct State {
     pub tour: Option<usize>,
     /// What changed in Azure to make this scenario (the tour's `kubectl apply`).
     pub changes: Vec<String>,
+    /// What the last import said.
+    pub import: Option<ImportReport>,
+    /// The scenario differs from the built-in one (an import); a link cannot carry that.
+    pub edited: bool,
 }
 
 pub enum Action {
@@ -44,6 +49,8 @@ pub enum Action {
     Dismiss,
     /// Go to a step of the guided tour, or leave it.
     Tour(Option<usize>),
+    /// Pasted or dropped JSON text.
+    Import(String),
 }
 
 pub const DEFAULT_SCENARIO: &str = "blog-part4";
@@ -89,6 +96,8 @@ impl State {
             notice,
             tour: None,
             changes: Vec::new(),
+            import: None,
+            edited: false,
         }
     }
 }
@@ -155,6 +164,7 @@ impl Reducible for State {
             Action::Dismiss => next.notice = None,
             Action::Tour(None) => next.tour = None,
             Action::Tour(Some(index)) => next = tour_state(index, &self),
+            Action::Import(text) => import(&mut next, &text),
         }
         Rc::new(next)
     }
@@ -194,4 +204,105 @@ fn tour_state(index: usize, current: &State) -> State {
         };
     }
     next
+}
+
+/// Imports pasted JSON into the scenario: NSGs (any az/ARM shape) or kubectl objects.
+fn import(state: &mut State, text: &str) {
+    let failed = |summary: String| ImportReport {
+        ok: false,
+        summary,
+        warnings: Vec::new(),
+    };
+    let doc = match parse_json(text) {
+        Ok(doc) => doc,
+        Err(err) => {
+            state.import = Some(failed(err));
+            return;
+        }
+    };
+    let mut scenario = (*state.scenario).clone();
+    let kind = doc
+        .get("kind")
+        .and_then(packetwalk::json::Value::as_str)
+        .is_some();
+    let report = if kind {
+        match packetwalk::kubernetes::import_kubernetes(&doc) {
+            Err(err) => failed(err.to_string()),
+            Ok(imported) => {
+                let mut lines = Vec::new();
+                let services = imported.value.services.clone();
+                let mut objects = imported.value;
+                objects.services.clear();
+                let pods = objects.pods.len();
+                packetwalk::kubernetes::merge_into(&mut scenario, objects);
+                let mut errors = Vec::new();
+                for service in services {
+                    match packetwalk::reconcile::apply_service(
+                        &mut scenario,
+                        service,
+                        packetwalk::reconcile::RuleNaming::PerService,
+                    ) {
+                        Ok(changes) => lines.extend(changes),
+                        Err(err) => errors.push(err.to_string()),
+                    }
+                }
+                let mut warnings: Vec<String> =
+                    imported.warnings.iter().map(ToString::to_string).collect();
+                warnings.extend(errors);
+                warnings.extend(lines);
+                ImportReport {
+                    ok: true,
+                    summary: format!(
+                        "Imported {pods} pod(s) and applied the Service(s) as kubectl apply would:"
+                    ),
+                    warnings,
+                }
+            }
+        }
+    } else {
+        let imported = packetwalk::import_nsgs(&doc);
+        if imported.value.is_empty() {
+            failed(
+                packetwalk::ImportError::NoNsgOrRule {
+                    found: doc.kind().to_owned(),
+                }
+                .to_string(),
+            )
+        } else {
+            let mut placed = Vec::new();
+            for nsg in imported.value {
+                let name = nsg.name.clone();
+                if let Some(existing) = scenario.network_security_groups.get_mut(&name) {
+                    *existing = nsg;
+                    placed.push(format!("NSG {name} replaced"));
+                } else if let Some(node) = scenario.nodes.first() {
+                    let old = node.nic.network_security_group.clone();
+                    let nic = node.nic.name.clone();
+                    for n in &mut scenario.nodes {
+                        if n.nic.network_security_group == old {
+                            n.nic.network_security_group = Some(name.clone());
+                        }
+                    }
+                    scenario.network_security_groups.nsgs.push(nsg);
+                    placed.push(format!(
+                        "NSG {name} now on NIC {nic} (and every NIC that had {})",
+                        old.unwrap_or_else(|| "no NSG".to_owned())
+                    ));
+                }
+            }
+            ImportReport {
+                ok: true,
+                summary: placed.join("; "),
+                warnings: imported.warnings.iter().map(ToString::to_string).collect(),
+            }
+        }
+    };
+    if report.ok {
+        state.scenario = Rc::new(scenario);
+        state.edited = true;
+        state.step = 0;
+        state.playing = false;
+        state.tour = None;
+    }
+    state.import = Some(report);
 }

@@ -6,6 +6,7 @@ use yew::prelude::*;
 use crate::components::controls::Controls;
 use crate::components::diagram::{Diagram, Highlight, Outcome};
 use crate::components::hops::{HopDetail, HopList, VerdictLine};
+use crate::components::import_panel::ImportPanel;
 use crate::components::packet_editor::PacketEditor;
 use crate::components::tour_panel::TourPanel;
 use crate::layout::layout;
@@ -164,6 +165,11 @@ pub fn app() -> Html {
                     <h2 id="scenario-title">{ &state.scenario.title }</h2>
                 </div>
                 <p class="description">{ &state.scenario.description }</p>
+                if state.edited {
+                    <p class="edited dim">{ "Edited in this browser: the address shows the built-in scenario, not your import." }</p>
+                }
+                <ImportPanel report={state.import.clone()}
+                    on_import={{ let d = d.clone(); Callback::from(move |t| d.dispatch(Action::Import(t))) }} />
                 { editor }
                 { diagram }
                 { walk }
