@@ -53,3 +53,35 @@ async fn the_app_draws_the_blog_cluster() {
 fn gloo_document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
 }
+
+#[wasm_bindgen_test]
+fn pasted_nsg_json_crosses_the_boundary_and_imports_with_warnings() {
+    use packetwalk_web::components::import_panel::parse_json;
+    let text = include_str!("../../../../shared/fixtures/real/azure-arm_nsg_custom-rule.json");
+    let doc = parse_json(text).unwrap();
+    let imported = packetwalk::import_nsgs(&doc);
+    assert_eq!(imported.value.len(), 1);
+    assert_eq!(imported.value[0].name, "test-nsg1");
+    let warnings: Vec<String> = imported.warnings.iter().map(ToString::to_string).collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("rule web") && w.contains("\"789\"")),
+        "{warnings:?}"
+    );
+    assert!(parse_json("{\"truncated\": ")
+        .unwrap_err()
+        .starts_with("not JSON"));
+}
+
+#[wasm_bindgen_test]
+fn the_trace_of_the_blog_flow_is_the_same_in_the_browser() {
+    let scenario = packetwalk_web::scenarios::built_in("blog-part4").unwrap();
+    let found = packetwalk::trace::trace_named(&scenario, None).unwrap();
+    assert_eq!(found.verdict, packetwalk::trace::Verdict::Delivered);
+    let nsg = found.hops.iter().find_map(|h| h.nsg.as_ref()).unwrap();
+    assert_eq!(
+        nsg.rule_name,
+        "securityRules/a094204ca555d11e9b1619a6af760136-TCP-8080-Internet"
+    );
+}
