@@ -115,7 +115,7 @@ test("an unknown destination name is reported at the To field", async ({ page })
 // (the `to` cut off) opens the default preset with no message, though url.rs promises a
 // message for "a link that names something that does not exist" and issue 5 says "a
 // hostile or truncated link shows an error". Written to the intended behaviour.
-test.fixme("a truncated or stale link (step past the end, from without to) says so", async ({ page }) => {
+test("a truncated or stale link (step past the end, from without to) says so", async ({ page }) => {
   const seen = watch(page);
   await open(page, "?scenario=blog-part4&flow=internet-to-kuard&step=999");
   await expect(counter(page)).toHaveText("hop 15 of 15");

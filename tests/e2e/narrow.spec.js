@@ -1,5 +1,6 @@
 // A phone-sized screen (390x844): the diagram and the controls are there and usable, and
-// only the containers meant to scroll sideways (the rule table) are wider than the page.
+// only the containers meant to scroll sideways (the diagram, kept at a readable scale, and
+// the rule table) are wider than the page.
 import { test, expect } from "@playwright/test";
 import { counter, diagram, expectClean, open, stepTo, toolbar, verdict, watch } from "./helpers.js";
 
@@ -9,7 +10,7 @@ test.use({ viewport: { width: 390, height: 844 } });
 function overflow(page) {
   return page.evaluate(() => {
     const doc = document.documentElement;
-    const spills = [...document.querySelectorAll(".app section, .app form, .app figure, .controls, .verdict")]
+    const spills = [...document.querySelectorAll(".app section, .app form, .controls, .verdict")]
       .filter((e) => e.scrollWidth > e.clientWidth + 1)
       .map((e) => `${e.tagName.toLowerCase()}.${e.className} (${e.scrollWidth} > ${e.clientWidth})`);
     return { page: doc.scrollWidth - doc.clientWidth, spills };
@@ -27,8 +28,9 @@ test("on a narrow screen the diagram and controls are visible, usable and fit th
   const seen = watch(page);
   await open(page);
   await expect(diagram(page)).toBeVisible();
+  // The diagram keeps a readable scale and scrolls inside its own frame.
   await expectInsideViewport(page.locator("figure.diagram"));
-  await expectInsideViewport(diagram(page));
+  expect(await page.locator("figure.diagram").evaluate((e) => getComputedStyle(e).overflowX)).toBe("auto");
   await expect(toolbar(page)).toBeVisible();
   for (const name of ["Restart", "Step back", /Play/, "Step forward", "Speed"]) {
     const control = toolbar(page).getByRole(name === "Speed" ? "combobox" : "button", { name });
@@ -59,7 +61,7 @@ test("on a narrow screen the diagram and controls are visible, usable and fit th
 // screen edge, and the page scrolls sideways (scrollWidth 391 > 390). The "Packet preset"
 // select also sticks ~16 px out of the "Packet" form's border. Open
 // ./?scenario=blog-part4&flow=internet-to-kuard&step=5 at 390x844.
-test.fixme("on a narrow screen no panel spills sideways at the NSG hop", async ({ page }) => {
+test("on a narrow screen no panel spills sideways at the NSG hop", async ({ page }) => {
   await open(page, "?scenario=blog-part4&flow=internet-to-kuard&step=5");
   await expect(counter(page)).toHaveText("hop 5 of 15");
   const { page: extra, spills } = await overflow(page);
@@ -71,7 +73,7 @@ test.fixme("on a narrow screen no panel spills sideways at the NSG hop", async (
 // 348 px wide), so its labels are about 4 px tall at 390x844 - unreadable; issue 5 asks
 // for a diagram "readable ... on a narrow screen" (e.g. keep a minimum scale and let the
 // diagram's container scroll sideways, or lay it out vertically).
-test.fixme("on a narrow screen the diagram's labels stay readable", async ({ page }) => {
+test("on a narrow screen the diagram's labels stay readable", async ({ page }) => {
   await open(page);
   const smallest = await diagram(page).evaluate((svg) =>
     Math.min(...[...svg.querySelectorAll("text")].map((t) => t.getBoundingClientRect().height)),

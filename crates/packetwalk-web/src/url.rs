@@ -64,13 +64,30 @@ pub fn initial_state() -> Option<State> {
                 state.scenario_name
             ));
         }
-    } else if let (Some(from), Some(to)) = (get("from"), get("to")) {
-        let protocol = get("protocol").unwrap_or_else(|| "TCP".to_owned());
-        state = state.reduce(Action::SetPacket(PacketSpec { from, to, protocol }));
+    } else {
+        match (get("from"), get("to")) {
+            (Some(from), Some(to)) => {
+                let protocol = get("protocol").unwrap_or_else(|| "TCP".to_owned());
+                state = state.reduce(Action::SetPacket(PacketSpec { from, to, protocol }));
+            }
+            (None, None) => {}
+            _ => problems.push(
+                "link: a custom packet needs both from and to (the link looks cut off)".to_owned(),
+            ),
+        }
     }
     if let Some(step) = get("step") {
+        let hops = packetwalk::trace::trace(&state.scenario, &state.packet)
+            .map(|t| t.hops.len())
+            .unwrap_or(1);
         match step.parse::<usize>() {
-            Ok(step) => state = state.reduce(Action::Step(step.saturating_sub(1))),
+            Ok(n) if (1..=hops).contains(&n) => state = state.reduce(Action::Step(n - 1)),
+            Ok(n) => {
+                problems.push(format!(
+                    "link: step {n} is not one of this packet's hops (1 to {hops})"
+                ));
+                state = state.reduce(Action::Step(n.clamp(1, hops) - 1));
+            }
             Err(_) => problems.push(format!("link: step {step:?} is not a number")),
         }
     }

@@ -39,10 +39,10 @@ pub fn controls(props: &ControlsProps) -> Html {
     let speeds = [(2200u32, "0.5×"), (1100, "1×"), (550, "2×")];
     html! {
         <div class="controls" role="toolbar" aria-label="Packet controls">
-            <button type="button" onclick={move |_| restart.emit(())} aria-label="Restart">{ "↺ Restart" }</button>
-            <button type="button" onclick={move |_| back.emit(())} disabled={props.step == 0} aria-label="Step back">{ "◀ Back" }</button>
+            <button type="button" onclick={move |_| restart.emit(())}>{ "↺ Restart" }</button>
+            <button type="button" onclick={move |_| back.emit(())} disabled={props.step == 0}>{ "◀ Step back" }</button>
             { play_pause }
-            <button type="button" onclick={move |_| forward.emit(())} disabled={props.step >= props.last} aria-label="Step forward">{ "Next ▶" }</button>
+            <button type="button" onclick={move |_| forward.emit(())} disabled={props.step >= props.last}>{ "Step forward ▶" }</button>
             <label class="speed">
                 { "Speed " }
                 <select aria-label="Speed" onchange={speed_change}>
