@@ -4,10 +4,7 @@ use anyhow::{Context, Result};
 use packetwalk::analysis::{
     exposure, exposure_to_text, findings_to_text, lint_nsg, lint_nsg_in_scenario,
 };
-use packetwalk::json::Value;
-use packetwalk::{import_nsg, EvalContext, NetworkSecurityGroup};
-use std::io::Read;
-use std::path::Path;
+use packetwalk::EvalContext;
 
 use crate::scenarios;
 use crate::trace_cmd::OutputFormat;
@@ -65,27 +62,6 @@ fn parse_net(text: &str) -> Result<ipnet::IpNet> {
         .with_context(|| format!("--vnet-prefix {text:?}: not an IP address or CIDR prefix"))
 }
 
-fn read_nsg(path: &str, warnings: &mut Vec<String>) -> Result<NetworkSecurityGroup> {
-    let shown = if path == "-" { "<stdin>" } else { path };
-    let mut text = String::new();
-    if path == "-" {
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .with_context(|| format!("{shown}: cannot read"))?;
-    } else {
-        text = std::fs::read_to_string(path).with_context(|| format!("{shown}: cannot read"))?;
-    }
-    let doc: Value = serde_json::from_str(&text).with_context(|| format!("{shown}: not JSON"))?;
-    let fallback = Path::new(path)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .filter(|s| *s != "-")
-        .unwrap_or("nsg");
-    let imported = import_nsg(&doc, fallback).with_context(|| shown.to_owned())?;
-    warnings.extend(imported.warnings.iter().map(|w| format!("{shown}: {w}")));
-    Ok(imported.value)
-}
-
 pub fn run_lint(args: &LintArgs) -> Result<()> {
     let vnet_prefixes = args
         .vnet_prefixes
@@ -93,7 +69,7 @@ pub fn run_lint(args: &LintArgs) -> Result<()> {
         .map(|p| parse_net(p))
         .collect::<Result<Vec<_>>>()?;
     let mut warnings = Vec::new();
-    let nsg = read_nsg(&args.nsg, &mut warnings)?;
+    let nsg = crate::flow_verify::read_nsg(std::path::Path::new(&args.nsg), &mut warnings)?;
     let findings = match &args.scenario {
         Some(name) => {
             let mut scenario = scenarios::load(name)?;

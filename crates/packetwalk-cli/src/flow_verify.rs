@@ -120,7 +120,12 @@ fn context(args: &Args) -> Result<EvalContext> {
     })
 }
 
-fn read_nsg(path: &PathBuf, warnings: &mut Vec<String>) -> Result<NetworkSecurityGroup> {
+/// Reads an NSG document in any shape `import_nsg` accepts (`-` is stdin); its warnings
+/// are added, prefixed with the file's name.
+pub(crate) fn read_nsg(
+    path: &std::path::Path,
+    warnings: &mut Vec<String>,
+) -> Result<NetworkSecurityGroup> {
     let shown = if path.as_os_str() == "-" {
         "<stdin>".to_owned()
     } else {

@@ -383,3 +383,23 @@ pub fn check(scenario: &Scenario) -> Vec<Warning> {
     }
     warnings
 }
+
+/// What the NSGs of `node` need to know beyond their rules: what VirtualNetwork covers
+/// (the VNet's address space plus the prefixes of user-defined routes, such as kubenet's
+/// pod CIDRs), the supplied service tags, and the NIC's application security groups.
+pub fn node_context(scenario: &Scenario, node: &Node) -> crate::eval::EvalContext {
+    let mut vnet_prefixes = scenario.vnet.address_space.clone();
+    for subnet in &scenario.vnet.subnets {
+        vnet_prefixes.extend(subnet.routes.iter().map(|r| r.address_prefix));
+    }
+    crate::eval::EvalContext {
+        vnet_prefixes,
+        service_tags: scenario
+            .service_tags
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        local_asgs: node.nic.application_security_groups.clone(),
+        remote_asgs: Vec::new(),
+    }
+}

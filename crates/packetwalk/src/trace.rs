@@ -6,7 +6,7 @@
 //! of the 5-tuple, so the same packet always takes the same path.
 
 use crate::component;
-use crate::eval::{evaluate_nsg, EvalContext, NsgEvaluation, AZURE_HOST_IP, INSTANCE_METADATA_IP};
+use crate::eval::{evaluate_nsg, NsgEvaluation, AZURE_HOST_IP, INSTANCE_METADATA_IP};
 use crate::model::{Access, AppliedTo, Direction, Flow, NetworkSecurityGroup, Protocol, Warning};
 use crate::scenario::{
     ExternalTrafficPolicy, LoadBalancingRule, NetworkPlugin, Node, Pod, Scenario, Service,
@@ -550,25 +550,6 @@ impl<'a> Walk<'a> {
         name.and_then(|n| self.s.network_security_groups.get(n))
     }
 
-    fn context(&self, node: &Node) -> EvalContext {
-        let mut vnet_prefixes = self.s.vnet.address_space.clone();
-        // VirtualNetwork also covers prefixes of user-defined routes: kubenet's pod CIDRs.
-        for subnet in &self.s.vnet.subnets {
-            vnet_prefixes.extend(subnet.routes.iter().map(|r| r.address_prefix));
-        }
-        EvalContext {
-            vnet_prefixes,
-            service_tags: self
-                .s
-                .service_tags
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            local_asgs: node.nic.application_security_groups.clone(),
-            remote_asgs: Vec::new(),
-        }
-    }
-
     // ---- NSGs ----------------------------------------------------------------------
 
     /// Evaluates the subnet NSG and the NIC NSG of `node` in Azure's order (spec §1), one
@@ -603,7 +584,7 @@ impl<'a> Walk<'a> {
                 remote_port: p.destination_port,
             },
         };
-        let ctx = self.context(node);
+        let ctx = crate::scenario::node_context(self.s, node);
         for (applied_to, nsg) in levels {
             let Some(nsg) = nsg else { continue };
             let id = match applied_to {

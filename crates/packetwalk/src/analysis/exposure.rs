@@ -17,6 +17,7 @@ use super::space::{AddrSet, PortSet, Region};
 use crate::component;
 use crate::eval::EvalContext;
 use crate::model::{Direction, NetworkSecurityGroup, Protocol, Warning};
+use crate::scenario::node_context;
 use crate::scenario::{
     ExternalTrafficPolicy, LoadBalancingRule, Node, Scenario, Service, ServiceType,
 };
@@ -83,23 +84,6 @@ pub struct Exposure {
 
 /// The source ports kube-proxy's SNAT picks from (as [`crate::trace`] does).
 const SNAT_PORTS: (u16, u16) = (1024, 65023);
-
-fn node_context(scenario: &Scenario, node: &Node) -> EvalContext {
-    let mut vnet_prefixes = scenario.vnet.address_space.clone();
-    for subnet in &scenario.vnet.subnets {
-        vnet_prefixes.extend(subnet.routes.iter().map(|r| r.address_prefix));
-    }
-    EvalContext {
-        vnet_prefixes,
-        service_tags: scenario
-            .service_tags
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        local_asgs: node.nic.application_security_groups.clone(),
-        remote_asgs: Vec::new(),
-    }
-}
 
 /// The scenario's context without a NIC's ASGs.
 pub fn scenario_context(scenario: &Scenario) -> EvalContext {
