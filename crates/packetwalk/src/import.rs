@@ -492,6 +492,15 @@ fn scalar_text(v: &Value) -> Option<Cow<'_, str>> {
     }
 }
 
+/// One rule document (any shape `import` reads a rule in) for the NSG `nsg_name`, with
+/// what the lenient import found odd. `None` when the rule cannot be read at all (no
+/// direction or access); the warnings say why.
+pub fn import_security_rule(doc: &Value, nsg_name: &str) -> (Option<SecurityRule>, Vec<Warning>) {
+    let mut warnings = Vec::new();
+    let rule = import_rule(doc, nsg_name, 0, &mut warnings);
+    (rule, warnings)
+}
+
 fn import_rule(
     v: &Value,
     nsg_name: &str,

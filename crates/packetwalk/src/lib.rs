@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod compiled;
 pub mod component;
 pub mod defaults;
+pub mod edit;
 pub mod endpoint;
 pub mod eval;
 pub mod export;

@@ -104,17 +104,19 @@ pub fn validate_rule(nsg: &NetworkSecurityGroup, kind: RuleKind, index: usize) -
 type Push<'a> = dyn FnMut(&str, Option<String>, String) + 'a;
 
 fn check_name(rule: &SecurityRule, push: &mut Push<'_>) {
-    let name = &rule.name;
+    if let Some(message) = name_problem(&rule.name) {
+        let value = (!rule.name.is_empty()).then(|| rule.name.clone());
+        push("name", value, message);
+    }
+}
+
+/// What Azure would refuse in the name of a rule or an NSG, if anything.
+pub fn name_problem(name: &str) -> Option<String> {
     if name.is_empty() {
-        push("name", None, "a rule needs a name".to_owned());
-        return;
+        return Some("a name is required".to_owned());
     }
     if name.chars().count() > MAX_NAME_LEN {
-        push(
-            "name",
-            Some(name.clone()),
-            format!("a name is at most {MAX_NAME_LEN} characters"),
-        );
+        return Some(format!("a name is at most {MAX_NAME_LEN} characters"));
     }
     let first_ok = name.chars().next().is_some_and(char::is_alphanumeric);
     let last_ok = name
@@ -124,13 +126,9 @@ fn check_name(rule: &SecurityRule, push: &mut Push<'_>) {
     let chars_ok = name
         .chars()
         .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    if !(first_ok && last_ok && chars_ok) {
-        push(
-            "name",
-            Some(name.clone()),
-            "a name holds letters, digits, '_', '.' and '-', begins with a letter or digit and ends with a letter, digit or '_'".to_owned(),
-        );
-    }
+    (!(first_ok && last_ok && chars_ok)).then(|| {
+        "a name holds letters, digits, '_', '.' and '-', begins with a letter or digit and ends with a letter, digit or '_'".to_owned()
+    })
 }
 
 fn check_address(side: &str, spec: &AddressSpec, push: &mut Push<'_>) {
