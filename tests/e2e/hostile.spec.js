@@ -47,7 +47,7 @@ test("a very long garbage query fails cleanly", async ({ page }) => {
     `?v=999&scenario=${"A".repeat(6000)}&flow=${junk}&step=${"9".repeat(40)}` +
     `&from=${junk}&to=%ff%fe&protocol=%00&embed=%3Cb%3E&${"k".repeat(300)}=${"v".repeat(300)}&&&=&%`;
   await open(page, query);
-  await expect(notice(page)).toContainText('link version "999" is not one this page reads');
+  await expect(notice(page)).toContainText('link: version "999" is not one this page reads');
   await expect(notice(page)).toContainText("no built-in scenario named");
   await expect(notice(page)).toContainText("is not a number");
   await expect(diagram(page)).toHaveAttribute("aria-label", `Network diagram: ${DEFAULT_TITLE}`);

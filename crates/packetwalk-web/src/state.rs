@@ -3,6 +3,8 @@
 
 use std::rc::Rc;
 
+use packetwalk::edit::{self, Edit};
+use packetwalk::model::Warning;
 use packetwalk::scenario::Scenario;
 use packetwalk::trace::PacketSpec;
 use yew::prelude::*;
@@ -14,6 +16,12 @@ use crate::scenarios;
 pub struct State {
     /// The built-in scenario the page started from.
     pub scenario_name: String,
+    /// The scenario before the person's edits: the built-in one, or the tour step's.
+    pub base: Rc<Scenario>,
+    /// The person's edits, oldest first; `scenario` is `base` with these applied.
+    pub edits: Vec<Edit>,
+    /// Edits undone, the most recently undone last.
+    pub redo: Vec<Edit>,
     pub scenario: Rc<Scenario>,
     /// The named flow the packet came from, if it is still that flow.
     pub flow: Option<String>,
@@ -31,8 +39,15 @@ pub struct State {
     pub changes: Vec<String>,
     /// What the last import said.
     pub import: Option<ImportReport>,
-    /// The scenario differs from the built-in one (an import); a link cannot carry that.
-    pub edited: bool,
+    /// What the last edit did, or why it was refused.
+    pub edit_result: Option<Rc<EditResult>>,
+}
+
+/// The outcome of the last edit, for the editor to show beside its fields.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EditResult {
+    Applied { edit: Edit, changes: Vec<String> },
+    Refused { edit: Edit, problems: Vec<Warning> },
 }
 
 pub enum Action {
@@ -51,6 +66,11 @@ pub enum Action {
     Tour(Option<usize>),
     /// Pasted or dropped JSON text.
     Import(String),
+    Edit(Edit),
+    Undo,
+    Redo,
+    /// Back to the scenario without the person's edits (redo brings them back).
+    ResetEdits,
 }
 
 pub const DEFAULT_SCENARIO: &str = "blog-part4";
@@ -89,7 +109,10 @@ impl State {
                     protocol: "TCP".to_owned(),
                 }),
             flow: flow.map(|f| f.name),
-            scenario: Rc::new(scenario),
+            scenario: Rc::new(Scenario::default()),
+            base: Rc::new(scenario),
+            edits: Vec::new(),
+            redo: Vec::new(),
             step: 0,
             playing: false,
             speed_ms: 1100,
@@ -97,8 +120,50 @@ impl State {
             tour: None,
             changes: Vec::new(),
             import: None,
-            edited: false,
+            edit_result: None,
         }
+        .rebuilt()
+    }
+
+    /// A state for a scenario that is not a built-in one (an embedder's own).
+    pub fn custom(scenario: Scenario) -> State {
+        let name = scenario.name.clone();
+        State::with(&name, scenario, None)
+    }
+
+    /// Recomputes the scenario from the base and the edits; edits that no longer apply
+    /// are dropped and named in the notice.
+    fn rebuilt(mut self) -> State {
+        if self.edits.is_empty() {
+            self.scenario = self.base.clone();
+            return self;
+        }
+        let (scenario, skipped) = edit::replay(&self.base, &self.edits);
+        if !skipped.is_empty() {
+            let mut lines = Vec::new();
+            for (index, refused) in skipped.iter().rev() {
+                let dropped = self.edits.remove(*index);
+                lines.push(format!("{}: {refused}", dropped.describe()));
+            }
+            lines.reverse();
+            self.notice = Some(format!(
+                "Some edits no longer apply and were left out: {}",
+                lines.join("; ")
+            ));
+        }
+        self.scenario = Rc::new(scenario);
+        self
+    }
+
+    pub fn edited(&self) -> bool {
+        !self.edits.is_empty()
+    }
+
+    /// With the edits replaced (a link's or the stored ones).
+    pub fn with_edits(mut self, edits: Vec<Edit>) -> State {
+        self.edits = edits;
+        self.redo.clear();
+        self.rebuilt()
     }
 }
 
@@ -165,6 +230,29 @@ impl Reducible for State {
             Action::Tour(None) => next.tour = None,
             Action::Tour(Some(index)) => next = tour_state(index, &self),
             Action::Import(text) => import(&mut next, &text),
+            Action::Edit(edit) => {
+                apply_edit(&mut next, edit);
+            }
+            Action::Undo => {
+                if let Some(edit) = next.edits.pop() {
+                    next.redo.push(edit);
+                    next.edit_result = None;
+                    next = next.rebuilt();
+                }
+            }
+            Action::Redo => {
+                if let Some(edit) = next.redo.pop() {
+                    let redo = std::mem::take(&mut next.redo);
+                    apply_edit(&mut next, edit);
+                    next.redo = redo;
+                }
+            }
+            Action::ResetEdits => {
+                let edits = std::mem::take(&mut next.edits);
+                next.redo.extend(edits.into_iter().rev());
+                next.edit_result = None;
+                next = next.rebuilt();
+            }
         }
         Rc::new(next)
     }
@@ -206,103 +294,69 @@ fn tour_state(index: usize, current: &State) -> State {
     next
 }
 
-/// Imports pasted JSON into the scenario: NSGs (any az/ARM shape) or kubectl objects.
+/// Applies an edit on top of the current scenario, or records why it was refused.
+/// Returns whether it was applied.
+fn apply_edit(state: &mut State, edit: Edit) -> Option<edit::Applied> {
+    let mut scenario = (*state.scenario).clone();
+    match edit::apply(&mut scenario, &edit) {
+        Ok(applied) => {
+            state.scenario = Rc::new(scenario);
+            state.edit_result = Some(Rc::new(EditResult::Applied {
+                edit: edit.clone(),
+                changes: applied.changes.clone(),
+            }));
+            state.edits.push(edit);
+            state.redo.clear();
+            state.playing = false;
+            Some(applied)
+        }
+        Err(refused) => {
+            state.edit_result = Some(Rc::new(EditResult::Refused {
+                edit,
+                problems: refused.problems,
+            }));
+            None
+        }
+    }
+}
+
+/// Imports pasted JSON into the scenario (NSGs in any az/ARM shape, or kubectl
+/// objects) as an edit, so that undo, links and storage treat it like any other.
 fn import(state: &mut State, text: &str) {
-    let failed = |summary: String| ImportReport {
-        ok: false,
-        summary,
-        warnings: Vec::new(),
-    };
-    let doc = match parse_json(text) {
+    let document = match parse_json(text) {
         Ok(doc) => doc,
-        Err(err) => {
-            state.import = Some(failed(err));
+        Err(summary) => {
+            state.import = Some(ImportReport {
+                ok: false,
+                summary,
+                warnings: Vec::new(),
+            });
             return;
         }
     };
-    let mut scenario = (*state.scenario).clone();
-    let kind = doc
-        .get("kind")
-        .and_then(packetwalk::json::Value::as_str)
-        .is_some();
-    let report = if kind {
-        match packetwalk::kubernetes::import_kubernetes(&doc) {
-            Err(err) => failed(err.to_string()),
-            Ok(imported) => {
-                let mut lines = Vec::new();
-                let services = imported.value.services.clone();
-                let mut objects = imported.value;
-                objects.services.clear();
-                let pods = objects.pods.len();
-                packetwalk::kubernetes::merge_into(&mut scenario, objects);
-                let mut errors = Vec::new();
-                for service in services {
-                    match packetwalk::reconcile::apply_service(
-                        &mut scenario,
-                        service,
-                        packetwalk::reconcile::RuleNaming::PerService,
-                    ) {
-                        Ok(changes) => lines.extend(changes),
-                        Err(err) => errors.push(err.to_string()),
-                    }
-                }
-                let mut warnings: Vec<String> =
-                    imported.warnings.iter().map(ToString::to_string).collect();
-                warnings.extend(errors);
-                warnings.extend(lines);
-                ImportReport {
-                    ok: true,
-                    summary: format!(
-                        "Imported {pods} pod(s) and applied the Service(s) as kubectl apply would:"
-                    ),
-                    warnings,
-                }
-            }
-        }
-    } else {
-        let imported = packetwalk::import_nsgs(&doc);
-        if imported.value.is_empty() {
-            failed(
-                packetwalk::ImportError::NoNsgOrRule {
-                    found: doc.kind().to_owned(),
-                }
-                .to_string(),
-            )
-        } else {
-            let mut placed = Vec::new();
-            for nsg in imported.value {
-                let name = nsg.name.clone();
-                if let Some(existing) = scenario.network_security_groups.get_mut(&name) {
-                    *existing = nsg;
-                    placed.push(format!("NSG {name} replaced"));
-                } else if let Some(node) = scenario.nodes.first() {
-                    let old = node.nic.network_security_group.clone();
-                    let nic = node.nic.name.clone();
-                    for n in &mut scenario.nodes {
-                        if n.nic.network_security_group == old {
-                            n.nic.network_security_group = Some(name.clone());
-                        }
-                    }
-                    scenario.network_security_groups.nsgs.push(nsg);
-                    placed.push(format!(
-                        "NSG {name} now on NIC {nic} (and every NIC that had {})",
-                        old.unwrap_or_else(|| "no NSG".to_owned())
-                    ));
-                }
-            }
+    let report = match apply_edit(state, Edit::Import { document }) {
+        Some(applied) => ImportReport {
+            ok: true,
+            summary: applied.changes.join("; "),
+            warnings: applied.warnings.iter().map(ToString::to_string).collect(),
+        },
+        None => {
+            let problems = match state.edit_result.as_deref() {
+                Some(EditResult::Refused { problems, .. }) => problems.clone(),
+                _ => Vec::new(),
+            };
+            state.edit_result = None;
             ImportReport {
-                ok: true,
-                summary: placed.join("; "),
-                warnings: imported.warnings.iter().map(ToString::to_string).collect(),
+                ok: false,
+                summary: problems
+                    .first()
+                    .map_or_else(|| "nothing imported".to_owned(), |w| w.message.clone()),
+                warnings: problems.iter().skip(1).map(ToString::to_string).collect(),
             }
         }
     };
     if report.ok {
-        state.scenario = Rc::new(scenario);
-        state.edited = true;
         state.step = 0;
-        state.playing = false;
-        state.tour = None;
     }
     state.import = Some(report);
 }

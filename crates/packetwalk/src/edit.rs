@@ -9,7 +9,6 @@
 //! `externalTrafficPolicy` or `loadBalancerSourceRanges`, `kubectl apply`) go through
 //! [`crate::reconcile`], so the load balancer and the NSG follow as they would in Azure.
 
-use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -25,16 +24,15 @@ use crate::scenario::{ExternalTrafficPolicy, NetworkPlugin, Pod, Route, Scenario
 use crate::validate::validate_rule;
 
 /// One change to a scenario. The JSON form (`{"op": "deleteRule", ...}`) is what links
-/// and the page's storage carry.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase", rename_all_fields = "camelCase")]
+/// and the page's storage carry; it is read through [`Value`] (see `Edit::from_value`),
+/// which keeps serde's generated code for it out of the page.
+#[derive(Clone, Debug, PartialEq)]
 pub enum Edit {
     /// Adds a rule to an NSG, or replaces its rule named `replaces`.
     PutRule {
         nsg: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         replaces: Option<String>,
-        rule: RuleForm,
+        rule: Box<RuleForm>,
     },
     /// Deletes a user rule (Azure keeps the default rules).
     DeleteRule { nsg: String, rule: String },
@@ -46,11 +44,7 @@ pub enum Edit {
     AddNode,
     /// Adds a ready pod on `node`, a copy of the pod `like` (or the first pod): same
     /// labels, ports and image, the next free address.
-    AddPod {
-        node: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        like: Option<String>,
-    },
+    AddPod { node: String, like: Option<String> },
     /// Sets a Service's `externalTrafficPolicy`; the cloud provider reconciles.
     TrafficPolicy {
         service: String,
@@ -61,19 +55,15 @@ pub enum Edit {
         service: String,
         ranges: Vec<String>,
     },
-    /// `kubectl apply` of a Service; the cloud provider reconciles.
-    Apply {
-        service: Box<crate::scenario::Service>,
-    },
     /// An imported document: NSGs in any shape `import` reads, or kubectl JSON
-    /// (Services are applied, Pods replace those of the same name).
+    /// (Services are applied as `kubectl apply` would, Pods replace those of the same
+    /// name).
     Import { document: Value },
 }
 
 /// A rule as the editor's fields hold it: text, as a person typed it. Address prefixes
 /// and port ranges may be lists separated by commas.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct RuleForm {
     pub name: String,
     pub priority: String,
@@ -84,7 +74,6 @@ pub struct RuleForm {
     pub source_port_range: String,
     pub destination_address_prefix: String,
     pub destination_port_range: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
     pub description: String,
 }
 
@@ -328,15 +317,6 @@ pub fn apply(scenario: &mut Scenario, edit: &Edit) -> Result<Applied, Refused> {
                 Ok(())
             })
         }
-        Edit::Apply { service } => {
-            let naming = naming(&next);
-            apply_service(&mut next, (**service).clone(), naming)
-                .map(|changes| Applied {
-                    changes,
-                    warnings: Vec::new(),
-                })
-                .map_err(|err| refused(format!("Service {}", service.name), None, err.to_string()))
-        }
         Edit::Import { document } => import(&mut next, document),
     }?;
     *scenario = next;
@@ -389,9 +369,216 @@ impl Edit {
                 "set loadBalancerSourceRanges of {service} to {}",
                 ranges.join(", ")
             ),
-            Edit::Apply { service } => format!("kubectl apply Service {}", service.name),
-            Edit::Import { .. } => "import".to_owned(),
+            Edit::Import { document } => describe_import(document),
         }
+    }
+}
+
+fn describe_import(document: &Value) -> String {
+    let kind = document.get("kind").and_then(Value::as_str);
+    let name = document
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .or_else(|| document.get("name"))
+        .and_then(Value::as_str);
+    match (kind, name) {
+        (Some("Service"), Some(name)) => format!("kubectl apply Service {name}"),
+        (Some(kind), Some(name)) => format!("import {kind} {name}"),
+        (Some(kind), None) => format!("import a {kind}"),
+        (None, Some(name)) => format!("import NSG {name}"),
+        (None, None) => "import".to_owned(),
+    }
+}
+
+fn text(s: &str) -> Value {
+    Value::String(s.to_owned())
+}
+
+impl Edit {
+    /// The edit as a JSON document: `{"op": "putRule", "nsg": ..., "rule": {...}}`.
+    pub fn to_value(&self) -> Value {
+        let (op, mut members): (&str, Vec<(&str, Value)>) = match self {
+            Edit::PutRule {
+                nsg,
+                replaces,
+                rule,
+            } => {
+                let mut m = vec![("nsg", text(nsg)), ("rule", rule.to_value())];
+                if let Some(old) = replaces {
+                    m.push(("replaces", text(old)));
+                }
+                ("putRule", m)
+            }
+            Edit::DeleteRule { nsg, rule } => {
+                ("deleteRule", vec![("nsg", text(nsg)), ("rule", text(rule))])
+            }
+            Edit::SubnetNsg { subnet, nsg } => (
+                "subnetNsg",
+                vec![
+                    ("subnet", text(subnet)),
+                    ("nsg", nsg.as_deref().map_or(Value::Null, text)),
+                ],
+            ),
+            Edit::AddNode => ("addNode", Vec::new()),
+            Edit::AddPod { node, like } => {
+                let mut m = vec![("node", text(node))];
+                if let Some(like) = like {
+                    m.push(("like", text(like)));
+                }
+                ("addPod", m)
+            }
+            Edit::TrafficPolicy { service, policy } => (
+                "trafficPolicy",
+                vec![
+                    ("service", text(service)),
+                    (
+                        "policy",
+                        text(match policy {
+                            ExternalTrafficPolicy::Cluster => "Cluster",
+                            ExternalTrafficPolicy::Local => "Local",
+                        }),
+                    ),
+                ],
+            ),
+            Edit::SourceRanges { service, ranges } => (
+                "sourceRanges",
+                vec![
+                    ("service", text(service)),
+                    (
+                        "ranges",
+                        Value::Array(ranges.iter().map(|r| text(r)).collect()),
+                    ),
+                ],
+            ),
+            Edit::Import { document } => ("import", vec![("document", document.clone())]),
+        };
+        members.insert(0, ("op", text(op)));
+        Value::Object(
+            members
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        )
+    }
+
+    /// Reads an edit from its JSON document; the error names the member that is wrong.
+    pub fn from_value(v: &Value) -> Result<Edit, String> {
+        let string = |key: &str| -> Result<String, String> {
+            v.get(key)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| format!("{key}: expected a string"))
+        };
+        let optional = |key: &str| -> Result<Option<String>, String> {
+            match v.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(other) => Err(format!("{key}: expected a string, found {}", other.kind())),
+            }
+        };
+        let op = string("op")?;
+        Ok(match op.as_str() {
+            "putRule" => Edit::PutRule {
+                nsg: string("nsg")?,
+                replaces: optional("replaces")?,
+                rule: Box::new(RuleForm::from_value(v.get("rule").ok_or("rule: missing")?)?),
+            },
+            "deleteRule" => Edit::DeleteRule {
+                nsg: string("nsg")?,
+                rule: string("rule")?,
+            },
+            "subnetNsg" => Edit::SubnetNsg {
+                subnet: string("subnet")?,
+                nsg: optional("nsg")?,
+            },
+            "addNode" => Edit::AddNode,
+            "addPod" => Edit::AddPod {
+                node: string("node")?,
+                like: optional("like")?,
+            },
+            "trafficPolicy" => Edit::TrafficPolicy {
+                service: string("service")?,
+                policy: match string("policy")?.as_str() {
+                    "Cluster" => ExternalTrafficPolicy::Cluster,
+                    "Local" => ExternalTrafficPolicy::Local,
+                    other => return Err(format!("policy: {other:?} is not Cluster or Local")),
+                },
+            },
+            "sourceRanges" => Edit::SourceRanges {
+                service: string("service")?,
+                ranges: v
+                    .get("ranges")
+                    .and_then(Value::as_array)
+                    .ok_or("ranges: expected an array")?
+                    .iter()
+                    .map(|r| r.as_str().map(str::to_owned))
+                    .collect::<Option<_>>()
+                    .ok_or("ranges: expected strings")?,
+            },
+            "import" => Edit::Import {
+                document: v.get("document").cloned().ok_or("document: missing")?,
+            },
+            other => return Err(format!("op: {other:?} is not an edit this version knows")),
+        })
+    }
+
+    /// A list of edits from its JSON document (an array).
+    pub fn list_from_value(v: &Value) -> Result<Vec<Edit>, String> {
+        let items = v.as_array().ok_or("expected an array of edits")?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| Edit::from_value(item).map_err(|e| format!("edit {}: {e}", i + 1)))
+            .collect()
+    }
+
+    pub fn list_to_value(edits: &[Edit]) -> Value {
+        Value::Array(edits.iter().map(Edit::to_value).collect())
+    }
+}
+
+impl RuleForm {
+    fn to_value(&self) -> Value {
+        Value::Object(
+            RULE_FORM_FIELDS
+                .iter()
+                .filter(|f| **f != "description" || !self.description.is_empty())
+                .map(|f| ((*f).to_owned(), text(self.get(f))))
+                .collect(),
+        )
+    }
+
+    fn from_value(v: &Value) -> Result<RuleForm, String> {
+        if v.as_object().is_none() {
+            return Err(format!("rule: expected an object, found {}", v.kind()));
+        }
+        let mut form = RuleForm::default();
+        for field in RULE_FORM_FIELDS {
+            match v.get(field) {
+                None | Some(Value::Null) => {}
+                Some(Value::String(s)) => form.set(field, s.clone()),
+                Some(other) => {
+                    return Err(format!(
+                        "rule.{field}: expected a string, found {}",
+                        other.kind()
+                    ))
+                }
+            }
+        }
+        Ok(form)
+    }
+}
+
+impl Serialize for Edit {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_value().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Edit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Edit, D::Error> {
+        let v = Value::deserialize(deserializer)?;
+        Edit::from_value(&v).map_err(serde::de::Error::custom)
     }
 }
 
@@ -483,14 +670,20 @@ fn put_rule(
         }
     }
     let (rule, warnings) = import_security_rule(&form.to_document(), &nsg.name);
-    let mut seen: BTreeSet<&'static str> = problems
+    // One problem per field, the first found.
+    let mut seen: Vec<&'static str> = problems
         .iter()
         .filter_map(|w| w.field.as_deref())
         .map(form_field)
         .collect();
+    let mut first = |field: &'static str| {
+        let new = !seen.contains(&field);
+        seen.push(field);
+        new
+    };
     for mut warning in warnings {
         let field = form_field(warning.field.as_deref().unwrap_or("name"));
-        if seen.insert(field) {
+        if first(field) {
             warning.object = object.clone();
             warning.field = Some(field.to_owned());
             // The importer says what it would do with a bad value; the editor refuses it.
@@ -527,24 +720,33 @@ fn put_rule(
     };
     for mut warning in validate_rule(&candidate, RuleKind::User, index) {
         let field = form_field(warning.field.as_deref().unwrap_or("name"));
-        if seen.insert(field) {
+        if first(field) {
             warning.field = Some(field.to_owned());
             problems.push(warning);
         }
     }
     if !problems.is_empty() {
-        problems.sort_by_key(|w| {
-            RULE_FORM_FIELDS
-                .iter()
-                .position(|f| Some(*f) == w.field.as_deref())
-        });
-        return Err(Refused { problems });
+        // In the order of the form's fields.
+        let ordered = RULE_FORM_FIELDS
+            .iter()
+            .flat_map(|f| {
+                problems
+                    .iter()
+                    .filter(move |w| w.field.as_deref() == Some(*f))
+                    .cloned()
+            })
+            .chain(problems.iter().filter(|w| w.field.is_none()).cloned())
+            .collect();
+        return Err(Refused { problems: ordered });
     }
-    candidate.security_rules.sort_by(|a, b| {
-        a.direction
-            .cmp(&b.direction)
-            .then(a.priority.cmp(&b.priority))
-    });
+    // Kept in the order Azure lists them: by direction, then priority.
+    let rule = candidate.security_rules.remove(index);
+    let at = candidate
+        .security_rules
+        .iter()
+        .position(|r| (r.direction, r.priority) > (rule.direction, rule.priority))
+        .unwrap_or(candidate.security_rules.len());
+    candidate.security_rules.insert(at, rule);
     let name = form.name.trim();
     let change = match replaces {
         Some(old) => format!("NSG {}: rule {old} changed", nsg.name),
@@ -640,7 +842,7 @@ fn subnet_nsg(
 }
 
 /// Every address the scenario gives to a NIC, pod or internal frontend.
-fn used_addresses(scenario: &Scenario) -> BTreeSet<IpAddr> {
+fn used_addresses(scenario: &Scenario) -> Vec<IpAddr> {
     let nodes = scenario
         .nodes
         .iter()
@@ -656,7 +858,7 @@ fn used_addresses(scenario: &Scenario) -> BTreeSet<IpAddr> {
 
 /// The first address of `prefix`, from `skip` on, that is not in `used`. Azure keeps a
 /// subnet's first four addresses and its last; a kubenet bridge takes the pod CIDR's .1.
-fn next_free(prefix: IpNet, skip: u32, used: &BTreeSet<IpAddr>) -> Option<IpAddr> {
+fn next_free(prefix: IpNet, skip: u32, used: &[IpAddr]) -> Option<IpAddr> {
     match prefix {
         IpNet::V4(net) => {
             let first = u32::from(net.network());
@@ -900,7 +1102,7 @@ fn add_pod(
 /// A NodePort no Service uses yet, for a health check node port (Kubernetes allocates
 /// one at random from 30000-32767; the first free one is as good for a model).
 fn free_node_port(scenario: &Scenario) -> Option<u16> {
-    let used: BTreeSet<u16> = scenario
+    let used: Vec<u16> = scenario
         .services
         .iter()
         .flat_map(|s| {

@@ -628,7 +628,7 @@ pub fn evaluate_nsg(
         None => {
             notes.push(format!(
                 "no {} rule matched (the NSG lacks its default rules): treated as Deny",
-                flow.direction.as_str().to_lowercase()
+                flow.direction.as_str().to_ascii_lowercase()
             ));
             (Access::Deny, String::new())
         }
@@ -702,7 +702,7 @@ fn explain(
         if *decided && facts.star_covers_ipsec {
             notes.push(format!(
                 "rule {name} decided with protocol *: packetwalk reads * as covering {} too (unconfirmed: the docs list TCP, UDP and ICMP)",
-                flow.protocol.as_str().to_uppercase()
+                flow.protocol.as_str().to_ascii_uppercase()
             ));
         }
         if let Some(ip) = facts.internet_private {
@@ -719,7 +719,7 @@ fn explain(
     if !portless.is_empty() {
         notes.push(format!(
             "{} carries no ports: packetwalk reads a port condition as matching it only when it is * or 0-65535 (unconfirmed), so {} did not match",
-            flow.protocol.as_str().to_uppercase(),
+            flow.protocol.as_str().to_ascii_uppercase(),
             portless.join(", ")
         ));
     }

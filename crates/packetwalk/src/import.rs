@@ -487,7 +487,7 @@ fn scalar_text(v: &Value) -> Option<Cow<'_, str>> {
         Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
             Some(Cow::Owned(format!("{}", *n as i64)))
         }
-        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Number(n) => Some(Cow::Owned(decimal(*n))),
         _ => None,
     }
 }
@@ -499,6 +499,31 @@ pub fn import_security_rule(doc: &Value, nsg_name: &str) -> (Option<SecurityRule
     let mut warnings = Vec::new();
     let rule = import_rule(doc, nsg_name, 0, &mut warnings);
     (rule, warnings)
+}
+
+/// A number that is not a whole one, as text for a warning: up to six decimals, which
+/// is plenty to show what was written, without the float printer in the page.
+fn decimal(n: f64) -> String {
+    if !n.is_finite() || n.abs() >= 1e15 {
+        return if n.is_nan() {
+            "NaN"
+        } else if n > 0.0 {
+            "a huge number"
+        } else {
+            "a huge negative number"
+        }
+        .to_owned();
+    }
+    let sign = if n < 0.0 { "-" } else { "" };
+    let scaled = (n.abs() * 1e6).round() as u64;
+    let (whole, fraction) = (scaled / 1_000_000, scaled % 1_000_000);
+    let fraction = format!("{fraction:06}");
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.is_empty() {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{fraction}")
+    }
 }
 
 fn import_rule(
@@ -877,4 +902,15 @@ fn import_ports(doc: &RuleDoc<'_>, side: Side, w: &mut RuleWarnings<'_>) -> Vec<
         );
     }
     ranges
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn odd_numbers_print_without_the_float_printer() {
+        assert_eq!(super::decimal(100.5), "100.5");
+        assert_eq!(super::decimal(-0.25), "-0.25");
+        assert_eq!(super::decimal(3.0), "3");
+        assert_eq!(super::decimal(1e20), "a huge number");
+    }
 }

@@ -751,5 +751,5 @@ fn port_protocol(text: Option<&str>) -> Protocol {
 
 /// `TCP`, `UDP` as rule names spell them.
 fn protocol_upper(protocol: Protocol) -> String {
-    protocol.as_str().to_uppercase()
+    protocol.as_str().to_ascii_uppercase()
 }

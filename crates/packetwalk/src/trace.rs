@@ -607,7 +607,7 @@ impl<'a> Walk<'a> {
             let mut explanation = format!(
                 "The {} NSG checks the {} packet {p}. Rules are processed by priority, lowest number first, and the first that matches decides: {rule}, {}.",
                 if applied_to == AppliedTo::Nic { "NIC's" } else { "subnet's" },
-                direction.as_str().to_lowercase(),
+                direction.as_str().to_ascii_lowercase(),
                 if denied { "Deny" } else { "Allow" },
             );
             if direction == Direction::Inbound && self.frontend_of(p.destination_ip).is_some() {
@@ -1385,7 +1385,9 @@ pub fn probe_health(scenario: &Scenario, rule: &LoadBalancingRule, node: &Node) 
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
+        Some(first) => std::iter::once(first.to_ascii_uppercase())
+            .chain(chars)
+            .collect(),
         None => String::new(),
     }
 }

@@ -118,16 +118,19 @@ pub fn name_problem(name: &str) -> Option<String> {
     if name.chars().count() > MAX_NAME_LEN {
         return Some(format!("a name is at most {MAX_NAME_LEN} characters"));
     }
-    let first_ok = name.chars().next().is_some_and(char::is_alphanumeric);
+    let first_ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
     let last_ok = name
         .chars()
         .last()
-        .is_some_and(|c| c.is_alphanumeric() || c == '_');
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
     let chars_ok = name
         .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     (!(first_ok && last_ok && chars_ok)).then(|| {
-        "a name holds letters, digits, '_', '.' and '-', begins with a letter or digit and ends with a letter, digit or '_'".to_owned()
+        "a name holds ASCII letters, digits, '_', '.' and '-', begins with a letter or digit and ends with a letter, digit or '_'".to_owned()
     })
 }
 

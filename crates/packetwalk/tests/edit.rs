@@ -42,7 +42,7 @@ fn an_added_deny_rule_with_a_lower_number_decides() {
         &Edit::PutRule {
             nsg: NSG.to_owned(),
             replaces: None,
-            rule: deny_8080(),
+            rule: Box::new(deny_8080()),
         },
     )
     .unwrap();
@@ -68,7 +68,7 @@ fn editing_a_rule_replaces_it_in_place() {
         &Edit::PutRule {
             nsg: NSG.to_owned(),
             replaces: Some(RULE_8080.to_owned()),
-            rule: form,
+            rule: Box::new(form),
         },
     )
     .unwrap();
@@ -96,7 +96,7 @@ fn bad_fields_are_refused_beside_their_field_and_change_nothing() {
         &Edit::PutRule {
             nsg: NSG.to_owned(),
             replaces: None,
-            rule: form,
+            rule: Box::new(form),
         },
     )
     .unwrap_err();
@@ -128,7 +128,7 @@ fn empty_fields_and_clashes_are_refused() {
         &Edit::PutRule {
             nsg: NSG.to_owned(),
             replaces: None,
-            rule: empty,
+            rule: Box::new(empty),
         },
     )
     .unwrap_err();
@@ -157,7 +157,7 @@ fn empty_fields_and_clashes_are_refused() {
         &Edit::PutRule {
             nsg: NSG.to_owned(),
             replaces: None,
-            rule: clash,
+            rule: Box::new(clash),
         },
     )
     .unwrap_err();
@@ -379,7 +379,7 @@ fn replay_skips_stale_edits_and_reports_them() {
         Edit::PutRule {
             nsg: NSG.to_owned(),
             replaces: None,
-            rule: deny_8080(),
+            rule: Box::new(deny_8080()),
         },
     ];
     let (s, skipped) = replay(&base, &edits);
@@ -394,7 +394,7 @@ fn edits_round_trip_through_json() {
         Edit::PutRule {
             nsg: NSG.to_owned(),
             replaces: None,
-            rule: deny_8080(),
+            rule: Box::new(deny_8080()),
         },
         Edit::AddNode,
         Edit::TrafficPolicy {
@@ -413,18 +413,16 @@ fn kubectl_apply_is_an_edit() {
     // §3, the blog's story (O9-O11): applying the Service to the before scenario lets
     // the Internet client in.
     let mut s = load("blog-part4-before-service");
-    let service = load("blog-part4")
-        .services
-        .into_iter()
-        .find(|x| x.name == "kuard-vnode")
-        .unwrap();
-    apply(
-        &mut s,
-        &Edit::Apply {
-            service: Box::new(service),
-        },
-    )
-    .unwrap();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/kubernetes/kuard-vnode-service.json");
+    let document = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let edit = Edit::Import { document };
+    assert_eq!(edit.describe(), "kubectl apply Service kuard-vnode");
+    let applied = apply(&mut s, &edit).unwrap();
+    assert!(applied
+        .changes
+        .iter()
+        .any(|c| c.contains("a094204ca555d11e9b1619a6af760136-TCP-8080-Internet")));
     let t = trace(
         &s,
         &PacketSpec {
@@ -466,7 +464,7 @@ proptest! {
         let edit = Edit::PutRule {
             nsg: NSG.to_owned(),
             replaces: replace.then(|| RULE_8080.to_owned()),
-            rule: form,
+            rule: Box::new(form),
         };
         match apply(&mut s, &edit) {
             Ok(_) => {
@@ -483,4 +481,22 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn unreadable_edit_documents_name_the_member() {
+    let doc: packetwalk::json::Value = serde_json::from_str(
+        r#"[{"op":"addNode"},{"op":"deleteRule","nsg":"x"},{"op":"explode"}]"#,
+    )
+    .unwrap();
+    assert_eq!(
+        Edit::list_from_value(&doc).unwrap_err(),
+        "edit 2: rule: expected a string"
+    );
+    let doc: packetwalk::json::Value =
+        serde_json::from_str(r#"[{"op":"putRule","nsg":"x","rule":{"priority":100}}]"#).unwrap();
+    assert_eq!(
+        Edit::list_from_value(&doc).unwrap_err(),
+        "edit 1: rule.priority: expected a string, found a number"
+    );
 }

@@ -5,6 +5,7 @@ use yew::prelude::*;
 
 use crate::components::controls::Controls;
 use crate::components::diagram::{Diagram, Highlight, Outcome};
+use crate::components::editor::Editor;
 use crate::components::hops::{HopDetail, HopList, VerdictLine};
 use crate::components::import_panel::ImportPanel;
 use crate::components::packet_editor::PacketEditor;
@@ -40,6 +41,8 @@ pub fn app() -> Html {
         use_effect_with(
             (
                 state.scenario_name.clone(),
+                state.tour,
+                state.scenario.clone(),
                 state.flow.clone(),
                 state.packet.clone(),
                 step,
@@ -165,11 +168,9 @@ pub fn app() -> Html {
                     <h2 id="scenario-title">{ &state.scenario.title }</h2>
                 </div>
                 <p class="description">{ &state.scenario.description }</p>
-                if state.edited {
-                    <p class="edited dim">{ "Edited in this browser: the address shows the built-in scenario, not your import." }</p>
-                }
                 <ImportPanel report={state.import.clone()}
                     on_import={{ let d = d.clone(); Callback::from(move |t| d.dispatch(Action::Import(t))) }} />
+                <Editor state={state.clone()} />
                 { editor }
                 { diagram }
                 { walk }

@@ -23,7 +23,7 @@ pub struct PacketEditorProps {
 pub fn packet_editor(props: &PacketEditorProps) -> Html {
     let from = use_node_ref();
     let to = use_node_ref();
-    let protocol = use_state(|| props.packet.protocol.to_uppercase());
+    let protocol = use_state(|| props.packet.protocol.to_ascii_uppercase());
     {
         // A preset or a new scenario replaces what the fields show.
         let (from, to, protocol) = (from.clone(), to.clone(), protocol.clone());
@@ -34,7 +34,7 @@ pub fn packet_editor(props: &PacketEditorProps) -> Html {
             if let Some(input) = to.cast::<HtmlInputElement>() {
                 input.set_value(&packet.to);
             }
-            protocol.set(packet.protocol.to_uppercase());
+            protocol.set(packet.protocol.to_ascii_uppercase());
         });
     }
     let on_flow = props.on_flow.clone();

@@ -1,0 +1,604 @@
+//! Editing the cluster: NSG rules, the subnet's NSG, nodes and pods, a Service's traffic
+//! policy and source ranges; undo and redo. Every change is an `Edit` that the evaluator
+//! checks and applies; what it refuses is shown beside the field it names.
+
+use packetwalk::edit::{form_field, Edit, RuleForm, RULE_FORM_FIELDS};
+use packetwalk::model::Warning;
+use packetwalk::scenario::{ExternalTrafficPolicy, Scenario, ServiceType};
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+use crate::state::{Action, EditResult, State};
+
+#[derive(Properties, PartialEq)]
+pub struct EditorProps {
+    pub state: UseReducerHandle<State>,
+}
+
+/// The rule form on show: which NSG, which rule it replaces, and what is typed.
+#[derive(Clone, PartialEq)]
+struct OpenForm {
+    nsg: String,
+    replaces: Option<String>,
+    values: RuleForm,
+}
+
+#[function_component(Editor)]
+pub fn editor(props: &EditorProps) -> Html {
+    let state = &props.state;
+    let scenario = &state.scenario;
+    let form = use_state(|| None::<OpenForm>);
+    let chosen = use_state(|| None::<String>);
+    let nsg_name = chosen
+        .as_ref()
+        .filter(|n| scenario.network_security_groups.get(n).is_some())
+        .cloned()
+        .or_else(|| {
+            scenario
+                .nodes
+                .iter()
+                .find_map(|n| n.nic.network_security_group.clone())
+        })
+        .or_else(|| {
+            scenario
+                .network_security_groups
+                .nsgs
+                .first()
+                .map(|n| n.name.clone())
+        });
+
+    // A rule that was applied closes its form.
+    {
+        let form = form.clone();
+        use_effect_with(state.edit_result.clone(), move |result| {
+            if let (
+                Some(EditResult::Applied {
+                    edit: Edit::PutRule { nsg, replaces, .. },
+                    ..
+                }),
+                Some(open),
+            ) = (result.as_deref(), form.as_ref())
+            {
+                if *nsg == open.nsg && *replaces == open.replaces {
+                    form.set(None);
+                }
+            }
+        });
+    }
+
+    let dispatch = |action: fn() -> Action| {
+        let d = state.dispatcher();
+        Callback::from(move |_: MouseEvent| d.dispatch(action()))
+    };
+    let refused = |matches: &dyn Fn(&Edit) -> bool| -> Vec<Warning> {
+        match state.edit_result.as_deref() {
+            Some(EditResult::Refused { edit, problems }) if matches(edit) => problems.clone(),
+            _ => Vec::new(),
+        }
+    };
+
+    let summary = match state.edits.len() {
+        0 => "Edit the cluster".to_owned(),
+        1 => "Edit the cluster (1 edit)".to_owned(),
+        n => format!("Edit the cluster ({n} edits)"),
+    };
+    let last_edit = state.edits.last().map(Edit::describe);
+    let next_redo = state.redo.last().map(Edit::describe);
+
+    html! {
+        <details class="editor">
+            <summary>{ summary }</summary>
+            <div class="edit-bar" role="toolbar" aria-label="Edits">
+                <button type="button" onclick={dispatch(|| Action::Undo)} disabled={last_edit.is_none()}
+                    title={last_edit.as_ref().map(|d| format!("Undo: {d}"))}>{ "↶ Undo" }</button>
+                <button type="button" onclick={dispatch(|| Action::Redo)} disabled={next_redo.is_none()}
+                    title={next_redo.as_ref().map(|d| format!("Redo: {d}"))}>{ "↷ Redo" }</button>
+                <button type="button" onclick={dispatch(|| Action::ResetEdits)} disabled={state.edits.is_empty()}>
+                    { "Reset to the built-in scenario" }
+                </button>
+                <span class="dim">
+                    if state.edits.is_empty() {
+                        { "No edits yet. Changes are kept in the link and in this browser." }
+                    } else {
+                        { format!("{} on top of {}; the link and this browser keep them.", plural(state.edits.len(), "edit"), base_name(state)) }
+                    }
+                </span>
+            </div>
+            { result_line(state) }
+            { rules_section(state, scenario, nsg_name.as_deref(), &chosen, &form, &refused) }
+            { subnets_section(state, scenario, &refused) }
+            { nodes_section(state, scenario, &refused) }
+            { services_section(state, scenario, &refused) }
+            if !state.edits.is_empty() {
+                <section class="edit-history" aria-label="Your edits">
+                    <h3>{ "Your edits" }</h3>
+                    <ol>{ for state.edits.iter().map(|e| html! { <li>{ e.describe() }</li> }) }</ol>
+                </section>
+            }
+        </details>
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn base_name(state: &State) -> String {
+    match state.tour {
+        Some(step) => format!("the tour's step {}", step + 1),
+        None => format!("the built-in scenario {}", state.scenario_name),
+    }
+}
+
+fn result_line(state: &State) -> Html {
+    match state.edit_result.as_deref() {
+        Some(EditResult::Applied { edit, changes }) => html! {
+            <div class="edit-result ok" role="status" aria-label="Edit result">
+                <p>{ format!("Done: {}.", edit.describe()) }</p>
+                <ul>{ for changes.iter().map(|c| html! { <li><code>{ c }</code></li> }) }</ul>
+            </div>
+        },
+        Some(EditResult::Refused { edit, problems }) => html! {
+            <div class="edit-result failed" role="alert" aria-label="Edit result">
+                <p>{ format!("Not done: {}. Nothing was changed.", edit.describe()) }</p>
+                <ul>{ for problems.iter().map(|w| html! { <li>{ w.to_string() }</li> }) }</ul>
+            </div>
+        },
+        None => html! {},
+    }
+}
+
+/// The value of a named control of the form that was submitted.
+fn form_value(e: &SubmitEvent, name: &str) -> String {
+    e.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+        .and_then(|f| web_sys::FormData::new_with_form(&f).ok())
+        .and_then(|d| d.get(name).as_string())
+        .unwrap_or_default()
+}
+
+fn field_error(id: &str, problems: &[&Warning]) -> Html {
+    if problems.is_empty() {
+        return html! {};
+    }
+    html! {
+        <span class="field-error" id={id.to_owned()}>
+            { problems.iter().map(|w| problem_text(w)).collect::<Vec<_>>().join("; ") }
+        </span>
+    }
+}
+
+/// A problem as shown beside its field: the field is already named by its label.
+fn problem_text(w: &Warning) -> String {
+    match &w.value {
+        Some(value) => format!("{value:?}: {}", w.message),
+        None => w.message.clone(),
+    }
+}
+
+type Refusals<'a> = dyn Fn(&dyn Fn(&Edit) -> bool) -> Vec<Warning> + 'a;
+
+fn rules_section(
+    state: &UseReducerHandle<State>,
+    scenario: &Scenario,
+    nsg_name: Option<&str>,
+    chosen: &UseStateHandle<Option<String>>,
+    form: &UseStateHandle<Option<OpenForm>>,
+    refused: &Refusals<'_>,
+) -> Html {
+    let Some(nsg) = nsg_name.and_then(|n| scenario.network_security_groups.get(n)) else {
+        return html! {
+            <section class="edit-rules" aria-label="NSG rules">
+                <h3>{ "NSG rules" }</h3>
+                <p class="dim">{ "This scenario has no NSG. Attach one to a subnet below." }</p>
+            </section>
+        };
+    };
+    let choose = {
+        let chosen = chosen.clone();
+        let form = form.clone();
+        Callback::from(move |e: Event| {
+            if let Some(select) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
+                chosen.set(Some(select.value()));
+                form.set(None);
+            }
+        })
+    };
+    let attached: Vec<String> = scenario
+        .vnet
+        .subnets
+        .iter()
+        .filter(|s| s.network_security_group.as_deref() == Some(nsg.name.as_str()))
+        .map(|s| format!("subnet {}", s.name))
+        .chain(
+            scenario
+                .nodes
+                .iter()
+                .filter(|n| n.nic.network_security_group.as_deref() == Some(nsg.name.as_str()))
+                .map(|n| format!("NIC {}", n.nic.name)),
+        )
+        .collect();
+    let open = |replaces: Option<String>, values: RuleForm| {
+        let form = form.clone();
+        let nsg = nsg.name.clone();
+        Callback::from(move |_: MouseEvent| {
+            form.set(Some(OpenForm {
+                nsg: nsg.clone(),
+                replaces: replaces.clone(),
+                values: values.clone(),
+            }))
+        })
+    };
+    let free_priority = (100..=4096)
+        .step_by(10)
+        .find(|p| !nsg.security_rules.iter().any(|r| r.priority == *p))
+        .unwrap_or(4096);
+    let rows = nsg.security_rules.iter().map(|rule| {
+        let values = RuleForm::from_rule(rule);
+        let delete = {
+            let d = state.dispatcher();
+            let edit = Edit::DeleteRule {
+                nsg: nsg.name.clone(),
+                rule: rule.name.clone(),
+            };
+            Callback::from(move |_: MouseEvent| d.dispatch(Action::Edit(edit.clone())))
+        };
+        html! {
+            <tr>
+                <td>{ &values.priority }</td>
+                <td class="rule-name">{ &values.name }</td>
+                <td>{ &values.direction }</td>
+                <td>{ &values.access }</td>
+                <td>{ &values.protocol }</td>
+                <td>{ &values.source_address_prefix }</td>
+                <td>{ &values.source_port_range }</td>
+                <td>{ &values.destination_address_prefix }</td>
+                <td>{ &values.destination_port_range }</td>
+                <td class="actions">
+                    <button type="button" aria-label={format!("Edit rule {}", rule.name)}
+                        onclick={open(Some(rule.name.clone()), values.clone())}>{ "Edit" }</button>
+                    <button type="button" aria-label={format!("Delete rule {}", rule.name)} onclick={delete}>{ "Delete" }</button>
+                </td>
+            </tr>
+        }
+    });
+    let nsg_for_match = nsg.name.clone();
+    let delete_problems =
+        refused(&|e| matches!(e, Edit::DeleteRule { nsg, .. } if *nsg == nsg_for_match));
+    html! {
+        <section class="edit-rules" aria-label="NSG rules">
+            <h3>{ "NSG rules" }</h3>
+            <p>
+                <label>{ "NSG " }
+                    <select aria-label="NSG to edit" onchange={choose}>
+                        { for scenario.network_security_groups.nsgs.iter().map(|n| html! {
+                            <option value={n.name.clone()} selected={n.name == nsg.name}>{ &n.name }</option>
+                        }) }
+                    </select>
+                </label>
+                <span class="dim">
+                    { if attached.is_empty() { " attached to nothing".to_owned() } else { format!(" on {}", attached.join(", ")) } }
+                    { ". The six default rules always follow; they cannot be edited." }
+                </span>
+            </p>
+            if nsg.security_rules.is_empty() {
+                <p class="dim">{ "No rules of its own: only the default rules decide." }</p>
+            } else {
+                <div class="table-scroll">
+                    <table aria-label={format!("Rules of {}", nsg.name)}>
+                        <thead><tr>
+                            <th>{ "Priority" }</th><th>{ "Name" }</th><th>{ "Direction" }</th><th>{ "Access" }</th>
+                            <th>{ "Protocol" }</th><th>{ "Source" }</th><th>{ "Source ports" }</th>
+                            <th>{ "Destination" }</th><th>{ "Destination ports" }</th><th><span class="visually-hidden">{ "Actions" }</span></th>
+                        </tr></thead>
+                        <tbody>{ for rows }</tbody>
+                    </table>
+                </div>
+            }
+            { field_error("delete-rule-error", &delete_problems.iter().collect::<Vec<_>>()) }
+            if form.is_none() {
+                <button type="button" onclick={open(None, RuleForm::new_inbound(free_priority))}>{ "Add a rule" }</button>
+            }
+            if let Some(open_form) = form.as_ref().filter(|f| f.nsg == nsg.name) {
+                { rule_form(state, form, open_form, refused) }
+            }
+        </section>
+    }
+}
+
+fn rule_form(
+    state: &UseReducerHandle<State>,
+    form: &UseStateHandle<Option<OpenForm>>,
+    open: &OpenForm,
+    refused: &Refusals<'_>,
+) -> Html {
+    let problems = refused(
+        &|e| matches!(e, Edit::PutRule { nsg, replaces, .. } if *nsg == open.nsg && *replaces == open.replaces),
+    );
+    let submit = {
+        let d = state.dispatcher();
+        let open = open.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let mut values = RuleForm::default();
+            for field in RULE_FORM_FIELDS {
+                values.set(field, form_value(&e, field));
+            }
+            d.dispatch(Action::Edit(Edit::PutRule {
+                nsg: open.nsg.clone(),
+                replaces: open.replaces.clone(),
+                rule: Box::new(values),
+            }));
+        })
+    };
+    let cancel = {
+        let form = form.clone();
+        Callback::from(move |_: MouseEvent| form.set(None))
+    };
+    let title = match &open.replaces {
+        Some(name) => format!("Edit rule {name}"),
+        None => format!("Add a rule to {}", open.nsg),
+    };
+    let general: Vec<&Warning> = problems.iter().filter(|w| w.field.is_none()).collect();
+    let field = |name: &'static str, label: &'static str, kind: FieldKind| {
+        let here: Vec<&Warning> = problems
+            .iter()
+            .filter(|w| w.field.as_deref().map(form_field) == Some(name))
+            .collect();
+        let error_id = format!("rule-{name}-error");
+        let invalid = (!here.is_empty()).then_some("true");
+        let described = (!here.is_empty()).then(|| error_id.clone());
+        let value = open.values.get(name).to_owned();
+        let control = match kind {
+            FieldKind::Text(placeholder) => html! {
+                <input name={name} value={value} placeholder={placeholder} aria-invalid={invalid}
+                    aria-describedby={described} autocomplete="off" spellcheck="false" />
+            },
+            FieldKind::Choice(options) => html! {
+                <select name={name} aria-invalid={invalid} aria-describedby={described}>
+                    { for options.iter().map(|o| html! {
+                        <option value={*o} selected={o.eq_ignore_ascii_case(&value)}>{ *o }</option>
+                    }) }
+                </select>
+            },
+        };
+        html! {
+            <div class={classes!("field", (!here.is_empty()).then_some("invalid"))}>
+                <label>{ label }{ control }</label>
+                { field_error(&error_id, &here) }
+            </div>
+        }
+    };
+    html! {
+        <form class="rule-form" aria-label={title.clone()} onsubmit={submit} novalidate=true>
+            <h4>{ title }</h4>
+            if !general.is_empty() {
+                <p class="field-error">{ general.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("; ") }</p>
+            }
+            <div class="fields">
+                { field("name", "Name", FieldKind::Text("allow-https")) }
+                { field("priority", "Priority", FieldKind::Text("100-4096")) }
+                { field("direction", "Direction", FieldKind::Choice(&["Inbound", "Outbound"])) }
+                { field("access", "Access", FieldKind::Choice(&["Allow", "Deny"])) }
+                { field("protocol", "Protocol", FieldKind::Choice(&["Tcp", "Udp", "Icmp", "Esp", "Ah", "*"])) }
+                { field("sourceAddressPrefix", "Source", FieldKind::Text("* or Internet, 203.0.113.0/24, …")) }
+                { field("sourcePortRange", "Source ports", FieldKind::Text("*")) }
+                { field("destinationAddressPrefix", "Destination", FieldKind::Text("* or an IP, prefix or tag")) }
+                { field("destinationPortRange", "Destination ports", FieldKind::Text("443 or 8000-8999, 22")) }
+                { field("description", "Description", FieldKind::Text("optional")) }
+            </div>
+            <div class="form-actions">
+                <button type="submit" class="primary">{ if open.replaces.is_some() { "Save rule" } else { "Add rule" } }</button>
+                <button type="button" onclick={cancel}>{ "Cancel" }</button>
+            </div>
+        </form>
+    }
+}
+
+enum FieldKind {
+    Text(&'static str),
+    Choice(&'static [&'static str]),
+}
+
+const NEW_NSG: &str = "\u{1}new";
+
+fn subnets_section(
+    state: &UseReducerHandle<State>,
+    scenario: &Scenario,
+    refused: &Refusals<'_>,
+) -> Html {
+    let subnets = scenario.vnet.subnets.iter().map(|subnet| {
+        let name = subnet.name.clone();
+        let submit = {
+            let d = state.dispatcher();
+            let name = name.clone();
+            Callback::from(move |e: SubmitEvent| {
+                e.prevent_default();
+                let choice = form_value(&e, "nsg");
+                let nsg = match choice.as_str() {
+                    "" => None,
+                    NEW_NSG => Some(form_value(&e, "new").trim().to_owned()),
+                    other => Some(other.to_owned()),
+                };
+                d.dispatch(Action::Edit(Edit::SubnetNsg {
+                    subnet: name.clone(),
+                    nsg,
+                }));
+            })
+        };
+        let problems = refused(&|e| matches!(e, Edit::SubnetNsg { subnet, .. } if *subnet == name));
+        let current = subnet.network_security_group.clone().unwrap_or_default();
+        let suggestion = format!("{}-nsg", subnet.name);
+        html! {
+            <form class="inline-form" aria-label={format!("NSG of subnet {}", subnet.name)} onsubmit={submit}>
+                <label>
+                    { format!("Subnet {} ", subnet.name) }
+                    <span class="dim">{ subnet.address_prefix.map(|p| format!("({p}) ")).unwrap_or_default() }</span>
+                    <select name="nsg" aria-label={format!("NSG for subnet {}", subnet.name)}>
+                        <option value="" selected={current.is_empty()}>{ "no NSG" }</option>
+                        { for scenario.network_security_groups.nsgs.iter().map(|n| html! {
+                            <option value={n.name.clone()} selected={n.name == current}>{ &n.name }</option>
+                        }) }
+                        <option value={NEW_NSG}>{ "a new NSG named…" }</option>
+                    </select>
+                </label>
+                <input name="new" aria-label={format!("New NSG name for subnet {}", subnet.name)} value={suggestion} />
+                <button type="submit">{ "Apply" }</button>
+                { field_error(&format!("subnet-{}-error", subnet.name), &problems.iter().collect::<Vec<_>>()) }
+            </form>
+        }
+    });
+    html! {
+        <section class="edit-subnets" aria-label="Subnets">
+            <h3>{ "Subnets" }</h3>
+            <p class="dim">{ "An NSG on the subnet is evaluated too: inbound, the subnet's NSG first, then the NIC's; both must allow." }</p>
+            { for subnets }
+        </section>
+    }
+}
+
+fn nodes_section(
+    state: &UseReducerHandle<State>,
+    scenario: &Scenario,
+    refused: &Refusals<'_>,
+) -> Html {
+    let add_node = {
+        let d = state.dispatcher();
+        Callback::from(move |_: MouseEvent| d.dispatch(Action::Edit(Edit::AddNode)))
+    };
+    let add_pod = {
+        let d = state.dispatcher();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let like = form_value(&e, "like");
+            d.dispatch(Action::Edit(Edit::AddPod {
+                node: form_value(&e, "node"),
+                like: (!like.is_empty()).then_some(like),
+            }));
+        })
+    };
+    let node_problems = refused(&|e| matches!(e, Edit::AddNode));
+    let pod_problems = refused(&|e| matches!(e, Edit::AddPod { .. }));
+    html! {
+        <section class="edit-nodes" aria-label="Nodes and pods">
+            <h3>{ "Nodes and pods" }</h3>
+            <div class="inline-form">
+                <button type="button" onclick={add_node}>{ "Add a node" }</button>
+                <span class="dim">{ format!(" {} now; a new one copies the last (same subnet and NSG, next address).", plural(scenario.nodes.len(), "node")) }</span>
+                { field_error("add-node-error", &node_problems.iter().collect::<Vec<_>>()) }
+            </div>
+            <form class="inline-form" aria-label="Add a pod" onsubmit={add_pod}>
+                <label>{ "Add a pod on " }
+                    <select name="node" aria-label="Node for the new pod">
+                        { for scenario.nodes.iter().map(|n| html! { <option value={n.name.clone()}>{ &n.name }</option> }) }
+                    </select>
+                </label>
+                <label>{ " like " }
+                    <select name="like" aria-label="Pod to copy">
+                        { for scenario.pods.iter().map(|p| html! { <option value={p.name.clone()}>{ &p.name }</option> }) }
+                    </select>
+                </label>
+                <button type="submit">{ "Add pod" }</button>
+                { field_error("add-pod-error", &pod_problems.iter().collect::<Vec<_>>()) }
+            </form>
+        </section>
+    }
+}
+
+fn services_section(
+    state: &UseReducerHandle<State>,
+    scenario: &Scenario,
+    refused: &Refusals<'_>,
+) -> Html {
+    let services: Vec<_> = scenario
+        .services
+        .iter()
+        .filter(|s| s.service_type == ServiceType::LoadBalancer)
+        .collect();
+    if services.is_empty() {
+        return html! {
+            <section class="edit-services" aria-label="Services">
+                <h3>{ "Services" }</h3>
+                <p class="dim">{ "No Service of type LoadBalancer. Import one (kubectl get svc -o json) above." }</p>
+            </section>
+        };
+    }
+    let forms = services.into_iter().map(|service| {
+        let name = service.name.clone();
+        let policy_change = {
+            let d = state.dispatcher();
+            let name = name.clone();
+            Callback::from(move |e: Event| {
+                if let Some(select) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
+                    let policy = if select.value() == "Local" {
+                        ExternalTrafficPolicy::Local
+                    } else {
+                        ExternalTrafficPolicy::Cluster
+                    };
+                    d.dispatch(Action::Edit(Edit::TrafficPolicy {
+                        service: name.clone(),
+                        policy,
+                    }));
+                }
+            })
+        };
+        let ranges_submit = {
+            let d = state.dispatcher();
+            let name = name.clone();
+            Callback::from(move |e: SubmitEvent| {
+                e.prevent_default();
+                let ranges = form_value(&e, "ranges")
+                    .split([',', ' ', '\n'])
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                d.dispatch(Action::Edit(Edit::SourceRanges {
+                    service: name.clone(),
+                    ranges,
+                }));
+            })
+        };
+        let policy_problems =
+            refused(&|e| matches!(e, Edit::TrafficPolicy { service, .. } if *service == name));
+        let range_problems =
+            refused(&|e| matches!(e, Edit::SourceRanges { service, .. } if *service == name));
+        let local = service.external_traffic_policy == ExternalTrafficPolicy::Local;
+        let ranges_id = format!("ranges-{name}-error");
+        html! {
+            <div class="service-edit">
+                <h4>{ format!("Service {}", service.name) }</h4>
+                <div class="inline-form">
+                    <label>{ "externalTrafficPolicy " }
+                        <select aria-label={format!("externalTrafficPolicy of {}", service.name)} onchange={policy_change}>
+                            <option value="Cluster" selected={!local}>{ "Cluster (SNAT to the node, any node)" }</option>
+                            <option value="Local" selected={local}>{ "Local (client IP kept, nodes with a ready pod)" }</option>
+                        </select>
+                    </label>
+                    { field_error(&format!("policy-{name}-error"), &policy_problems.iter().collect::<Vec<_>>()) }
+                </div>
+                <form class="inline-form" aria-label={format!("Source ranges of {}", service.name)} onsubmit={ranges_submit}>
+                    <label>{ "loadBalancerSourceRanges " }
+                        <input name="ranges" value={service.load_balancer_source_ranges.join(", ")}
+                            placeholder="empty: every source" aria-invalid={(!range_problems.is_empty()).then_some("true")}
+                            aria-describedby={(!range_problems.is_empty()).then(|| ranges_id.clone())}
+                            aria-label={format!("loadBalancerSourceRanges of {}", service.name)} spellcheck="false" />
+                    </label>
+                    <button type="submit">{ "Set source ranges" }</button>
+                    { field_error(&ranges_id, &range_problems.iter().collect::<Vec<_>>()) }
+                </form>
+            </div>
+        }
+    });
+    html! {
+        <section class="edit-services" aria-label="Services">
+            <h3>{ "Services" }</h3>
+            <p class="dim">{ "As kubectl would change them; the cloud provider then updates the load balancer and the NSG." }</p>
+            { for forms }
+        </section>
+    }
+}
