@@ -329,15 +329,23 @@ fn import(state: &mut State, text: &str) {
             state.import = Some(ImportReport {
                 ok: false,
                 summary,
+                changes: Vec::new(),
                 warnings: Vec::new(),
             });
             return;
         }
     };
-    let report = match apply_edit(state, Edit::Import { document }) {
+    let edit = Edit::Import { document };
+    let what = edit.describe();
+    let report = match apply_edit(state, edit) {
         Some(applied) => ImportReport {
             ok: true,
-            summary: applied.changes.join("; "),
+            summary: if what.starts_with("kubectl apply") {
+                format!("{what}: applied the Service as kubectl apply would. What changed:")
+            } else {
+                format!("{what}: done. What changed:")
+            },
+            changes: applied.changes,
             warnings: applied.warnings.iter().map(ToString::to_string).collect(),
         },
         None => {
@@ -351,6 +359,7 @@ fn import(state: &mut State, text: &str) {
                 summary: problems
                     .first()
                     .map_or_else(|| "nothing imported".to_owned(), |w| w.message.clone()),
+                changes: Vec::new(),
                 warnings: problems.iter().skip(1).map(ToString::to_string).collect(),
             }
         }

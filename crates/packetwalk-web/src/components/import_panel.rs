@@ -18,6 +18,7 @@ pub struct ImportPanelProps {
 pub struct ImportReport {
     pub ok: bool,
     pub summary: String,
+    pub changes: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -69,6 +70,9 @@ pub fn import_panel(props: &ImportPanelProps) -> Html {
             if let Some(report) = &props.report {
                 <div class={classes!("import-report", if report.ok { "ok" } else { "failed" })} role="status" aria-label="Import result">
                     <p>{ &report.summary }</p>
+                    if !report.changes.is_empty() {
+                        <ul aria-label="What changed">{ for report.changes.iter().map(|c| html! { <li><code>{ c }</code></li> }) }</ul>
+                    }
                     if !report.warnings.is_empty() {
                         <ul aria-label="Import warnings">{ for report.warnings.iter().map(|w| html! { <li>{ w }</li> }) }</ul>
                     }
