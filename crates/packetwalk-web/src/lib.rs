@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod components;
+pub mod export_svg;
 pub mod layout;
 pub mod mount;
 pub mod scenarios;

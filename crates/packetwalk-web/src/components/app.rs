@@ -193,6 +193,7 @@ pub fn app(props: &AppProps) -> Html {
                 { editor }
                 { diagram }
                 { walk }
+                <crate::components::share::Share title={state.scenario.title.clone()} scenario={state.scenario_name.clone()} edited={state.edited} hosted={props.options.is_some()} />
                 <div class="walk">
                     if let Some(t) = &trace {
                         <HopList trace={t.clone()} step={step}
