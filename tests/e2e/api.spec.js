@@ -68,6 +68,7 @@ test("the example page mounts the app in the author's element and leaves the pag
     "TCP 203.0.113.10:8080: delivered (NSG aks-agentpool-26711606-nsg: securityRules/a094204ca555d11e9b1619a6af760136-TCP-8080-Internet)",
   );
   await expect(page.locator("#packetwalk-verdicts")).toContainText("TCP 203.0.113.10:22: dropped");
+  await page.screenshot({ path: "tests/e2e/artifacts/embed-example.png", fullPage: true });
   expectClean(seen);
 });
 

@@ -16,10 +16,11 @@ test("Copy embed snippet copies an iframe of the current state in embed mode", a
   await open(page, "?scenario=blog-part4&flow=ssh-from-internet");
   await stepTo(page, 2);
   await expect(page).toHaveURL(/[?&]step=2(&|$)/);
-  await page.screenshot({ path: shot("share"), fullPage: false });
 
   await share(page).getByRole("button", { name: "Copy embed snippet" }).click();
   await expect(status(page)).toHaveText("Copied the embed snippet.");
+  await share(page).screenshot({ path: shot("share-bar") });
+  await page.screenshot({ path: shot("share") });
   const snippet = await page.evaluate(() => navigator.clipboard.readText());
   const m = /^<iframe src="([^"]+)" title="packetwalk: ([^"]+)" width="100%" height="560" style="border:0" loading="lazy"><\/iframe>$/.exec(snippet);
   expect(m, snippet).not.toBeNull();
