@@ -87,6 +87,17 @@ impl State {
         }
     }
 
+    /// A scenario that is not a built-in (a host page's own, through `mount`), on its
+    /// first packet.
+    pub fn custom(scenario: Scenario, notice: Option<String>) -> State {
+        let name = if scenario.name.is_empty() {
+            "custom".to_owned()
+        } else {
+            scenario.name.clone()
+        };
+        State::with(&name, scenario, notice)
+    }
+
     fn default_scenario() -> State {
         let scenario = scenarios::built_in(DEFAULT_SCENARIO).unwrap_or_default();
         State::with(DEFAULT_SCENARIO, scenario, None)
@@ -123,12 +134,6 @@ impl State {
             edit_result: None,
         }
         .rebuilt()
-    }
-
-    /// A state for a scenario that is not a built-in one (an embedder's own).
-    pub fn custom(scenario: Scenario) -> State {
-        let name = scenario.name.clone();
-        State::with(&name, scenario, None)
     }
 
     /// Recomputes the scenario from the base and the edits; edits that no longer apply

@@ -11,15 +11,30 @@ use crate::components::import_panel::ImportPanel;
 use crate::components::packet_editor::PacketEditor;
 use crate::components::tour_panel::TourPanel;
 use crate::layout::layout;
+use crate::mount::MountOptions;
 use crate::scenarios;
 use crate::state::{Action, State, DEFAULT_SCENARIO};
 use crate::url;
 
+/// `options`: mounted by a host page through the JS API (`api::mount`). Then the first
+/// state comes from the options, and the app never touches the address or storage.
+#[derive(Properties, PartialEq, Default)]
+pub struct AppProps {
+    #[prop_or_default]
+    pub options: Option<Rc<MountOptions>>,
+}
+
 #[function_component(App)]
-pub fn app() -> Html {
-    let state =
-        use_reducer(|| url::initial_state().unwrap_or_else(|| State::new(DEFAULT_SCENARIO)));
-    let embed = use_memo((), |_| url::is_embed());
+pub fn app(props: &AppProps) -> Html {
+    let hosted = props.options.clone();
+    let state = use_reducer(|| match &hosted {
+        Some(options) => options.state.clone(),
+        None => url::initial_state().unwrap_or_else(|| State::new(DEFAULT_SCENARIO)),
+    });
+    let embed = use_memo((), |_| match &hosted {
+        Some(options) => options.embed,
+        None => url::is_embed(),
+    });
 
     let placed = use_memo(state.scenario.clone(), |s| layout(s));
     let traced = use_memo((state.scenario.clone(), state.packet.clone()), |(s, p)| {
@@ -35,9 +50,10 @@ pub fn app() -> Html {
         .unwrap_or(0);
     let step = state.step.min(last);
 
-    // Keep the link in the address bar up to date.
+    // Keep the link in the address bar up to date (our own page's, never a host page's).
     {
         let state = state.clone();
+        let hosted = props.options.clone();
         use_effect_with(
             (
                 state.scenario_name.clone(),
@@ -47,7 +63,11 @@ pub fn app() -> Html {
                 state.packet.clone(),
                 step,
             ),
-            move |_| url::write(&state, step),
+            move |_| {
+                if hosted.is_none() {
+                    url::write(&state, step);
+                }
+            },
         );
     }
 
@@ -174,6 +194,7 @@ pub fn app() -> Html {
                 { editor }
                 { diagram }
                 { walk }
+                <crate::components::share::Share title={state.scenario.title.clone()} scenario={state.scenario_name.clone()} edited={state.edited()} hosted={props.options.is_some()} />
                 <div class="walk">
                     if let Some(t) = &trace {
                         <HopList trace={t.clone()} step={step}

@@ -5,4 +5,5 @@ pub mod editor;
 pub mod hops;
 pub mod import_panel;
 pub mod packet_editor;
+pub mod share;
 pub mod tour_panel;
