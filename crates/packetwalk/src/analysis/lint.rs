@@ -147,14 +147,12 @@ fn lint_rule(
     let mut effective: Vec<(&Vec<RuleBox>, Vec<Region>)> = Vec::new();
     let mut covering: Vec<&RuleBox> = Vec::new();
     for (rules, _, region) in &matching {
-        let before: Vec<RuleBox> = rules
+        let before = rules
             .get(..i)
             .unwrap_or_default()
             .iter()
-            .filter(|r| !r.uncertain)
-            .cloned()
-            .collect();
-        let (decided, left) = carve(&before, vec![(*region).clone()]);
+            .filter(|r| !r.uncertain);
+        let (decided, left) = carve(before, vec![(*region).clone()]);
         for d in decided {
             if let Some(r) = rules.iter().find(|r| r.rule == d.rule) {
                 if !covering.iter().any(|c| c.rule == r.rule) {
