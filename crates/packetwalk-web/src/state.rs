@@ -220,6 +220,9 @@ fn import(state: &mut State, text: &str) {
             return;
         }
     };
+    if doc.get("vnet").is_some() && doc.get("nodes").is_some() {
+        return import_scenario(state, text);
+    }
     let mut scenario = (*state.scenario).clone();
     let kind = doc
         .get("kind")
@@ -305,4 +308,35 @@ fn import(state: &mut State, text: &str) {
         state.tour = None;
     }
     state.import = Some(report);
+}
+
+/// A whole scenario document (docs/scenario-format.md) replaces the scenario.
+fn import_scenario(state: &mut State, text: &str) {
+    match scenarios::parse(text) {
+        Ok(scenario) => {
+            let summary = format!(
+                "Loaded scenario {} ({} nodes, {} pods, {} NSGs)",
+                scenario.name,
+                scenario.nodes.len(),
+                scenario.pods.len(),
+                scenario.network_security_groups.nsgs.len()
+            );
+            let mut next = State::with(&state.scenario_name, scenario, None);
+            next.speed_ms = state.speed_ms;
+            next.edited = true;
+            next.import = Some(ImportReport {
+                ok: true,
+                summary,
+                warnings: Vec::new(),
+            });
+            *state = next;
+        }
+        Err(err) => {
+            state.import = Some(ImportReport {
+                ok: false,
+                summary: format!("scenario: {err}"),
+                warnings: Vec::new(),
+            })
+        }
+    }
 }
