@@ -37,7 +37,7 @@ wasm_tests() {
   (cd crates/packetwalk-web && CHROMEDRIVER=/usr/bin/chromedriver \
     cargo test --target wasm32-unknown-unknown --locked)
 }
-web_build() { trunk build --release && node scripts/size-report.mjs dist && node scripts/page-report.mjs dist 5; }
+web_build() { trunk build --release && node scripts/size-report.mjs dist && node scripts/page-report.mjs dist 5 && node scripts/analysis-report.mjs dist 5; }
 e2e_tests() { npx playwright test --config tests/e2e/playwright.config.js; }
 
 run_stage "install missing tools" setup

@@ -16,8 +16,11 @@ use crate::scenarios;
 pub struct State {
     /// The built-in scenario the page started from.
     pub scenario_name: String,
-    /// The scenario before the person's edits: the built-in one, or the tour step's.
+    /// The scenario before the person's edits: the built-in one, the tour step's, or
+    /// an imported whole scenario.
     pub base: Rc<Scenario>,
+    /// The JSON text of an imported whole scenario, which a link then carries.
+    pub base_document: Option<Rc<String>>,
     /// The person's edits, oldest first; `scenario` is `base` with these applied.
     pub edits: Vec<Edit>,
     /// Edits undone, the most recently undone last.
@@ -122,6 +125,7 @@ impl State {
             flow: flow.map(|f| f.name),
             scenario: Rc::new(Scenario::default()),
             base: Rc::new(scenario),
+            base_document: None,
             edits: Vec::new(),
             redo: Vec::new(),
             step: 0,
@@ -340,6 +344,9 @@ fn import(state: &mut State, text: &str) {
             return;
         }
     };
+    if document.get("vnet").is_some() && document.get("nodes").is_some() {
+        return import_scenario(state, text);
+    }
     let edit = Edit::Import { document };
     let what = edit.describe();
     let report = match apply_edit(state, edit) {
@@ -373,4 +380,37 @@ fn import(state: &mut State, text: &str) {
         state.step = 0;
     }
     state.import = Some(report);
+}
+
+/// A whole scenario document (docs/scenario-format.md) replaces the scenario.
+fn import_scenario(state: &mut State, text: &str) {
+    match scenarios::parse(text) {
+        Ok(scenario) => {
+            let summary = format!(
+                "Loaded scenario {} ({} nodes, {} pods, {} NSGs)",
+                scenario.name,
+                scenario.nodes.len(),
+                scenario.pods.len(),
+                scenario.network_security_groups.nsgs.len()
+            );
+            let mut next = State::with(&scenario.name.clone(), scenario, None);
+            next.base_document = Some(Rc::new(text.to_owned()));
+            next.speed_ms = state.speed_ms;
+            next.import = Some(ImportReport {
+                ok: true,
+                summary,
+                changes: Vec::new(),
+                warnings: Vec::new(),
+            });
+            *state = next;
+        }
+        Err(err) => {
+            state.import = Some(ImportReport {
+                ok: false,
+                summary: format!("scenario: {err}"),
+                changes: Vec::new(),
+                warnings: Vec::new(),
+            })
+        }
+    }
 }

@@ -1,7 +1,8 @@
 //! The page's state in its address, and in the browser's storage.
 //!
 //! `?v=1&scenario=NAME&edits=…&flow=NAME&step=N`: a built-in scenario (or `tour=N`, a
-//! step of the guided tour), the person's edits, and the packet, either a named flow or
+//! step of the guided tour, or `base=…`, an imported whole scenario as base64url of its
+//! JSON), the person's edits, and the packet, either a named flow or
 //! `from=…&to=…&protocol=…`. `edits` is the evaluator's edit list as JSON in base64url;
 //! `&embed` asks for the embeddable view. A link that names something that does not
 //! exist opens what it can with a message saying what was wrong.
@@ -79,6 +80,7 @@ fn join_notice(first: Option<String>, more: Vec<String>) -> String {
 fn read(p: &UrlSearchParams) -> Option<(State, Vec<String>)> {
     let get = |key: &str| p.get(key).filter(|v| !v.is_empty());
     if get("tour").is_none()
+        && get("base").is_none()
         && get("scenario").is_none()
         && get("flow").is_none()
         && get("from").is_none()
@@ -103,6 +105,20 @@ fn read(p: &UrlSearchParams) -> Option<(State, Vec<String>)> {
                     "the tour has steps 1 to {}, not {tour:?}",
                     crate::tour::STEPS.len()
                 ));
+                return Some(((*state).clone(), problems));
+            }
+        }
+    } else if let Some(encoded) = get("base") {
+        let parsed = decode_text(&encoded)
+            .and_then(|text| crate::scenarios::parse(&text).map(|scenario| (text, scenario)));
+        match parsed {
+            Ok((text, scenario)) => {
+                let mut loaded = State::custom(scenario, None);
+                loaded.base_document = Some(std::rc::Rc::new(text));
+                state = std::rc::Rc::new(loaded);
+            }
+            Err(err) => {
+                problems.push(format!("the imported scenario cannot be read ({err})"));
                 return Some(((*state).clone(), problems));
             }
         }
@@ -180,9 +196,10 @@ fn read_packet(
 pub fn query(state: &State, step: usize) -> Option<String> {
     let p = UrlSearchParams::new().ok()?;
     p.append("v", VERSION);
-    match state.tour {
-        Some(tour) => p.append("tour", &(tour + 1).to_string()),
-        None => p.append("scenario", &state.scenario_name),
+    match (&state.base_document, state.tour) {
+        (Some(document), _) => p.append("base", &encode_text(document)?),
+        (None, Some(tour)) => p.append("tour", &(tour + 1).to_string()),
+        (None, None) => p.append("scenario", &state.scenario_name),
     }
     if !state.edits.is_empty() {
         p.append("edits", &encode_edits(&state.edits)?);
@@ -231,9 +248,21 @@ pub fn encode_edits(edits: &[Edit]) -> Option<String> {
     let value = Edit::list_to_value(edits)
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .ok()?;
-    let json = String::from(js_sys::JSON::stringify(&value).ok()?);
+    encode_text(&String::from(js_sys::JSON::stringify(&value).ok()?))
+}
+
+pub fn decode_edits(text: &str) -> Result<Vec<Edit>, String> {
+    let json = decode_text(text)?;
+    let value = js_sys::JSON::parse(&json).map_err(|_| "not JSON".to_owned())?;
+    let doc: packetwalk::json::Value =
+        serde_wasm_bindgen::from_value(value).map_err(|err| err.to_string())?;
+    Edit::list_from_value(&doc)
+}
+
+/// Text as base64url of its UTF-8.
+fn encode_text(text: &str) -> Option<String> {
     // btoa takes a "binary string": one character per byte of the UTF-8.
-    let binary: String = json.bytes().map(char::from).collect();
+    let binary: String = text.bytes().map(char::from).collect();
     let encoded = web_sys::window()?.btoa(&binary).ok()?;
     Some(
         encoded
@@ -248,7 +277,7 @@ pub fn encode_edits(edits: &[Edit]) -> Option<String> {
     )
 }
 
-pub fn decode_edits(text: &str) -> Result<Vec<Edit>, String> {
+fn decode_text(text: &str) -> Result<String, String> {
     let standard: String = text
         .chars()
         .map(|c| match c {
@@ -265,9 +294,5 @@ pub fn decode_edits(text: &str) -> Result<Vec<Edit>, String> {
         .chars()
         .map(|c| u8::try_from(u32::from(c)).map_err(|_| "not base64url".to_owned()))
         .collect::<Result<_, _>>()?;
-    let json = String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())?;
-    let value = js_sys::JSON::parse(&json).map_err(|_| "not JSON".to_owned())?;
-    let doc: packetwalk::json::Value =
-        serde_wasm_bindgen::from_value(value).map_err(|err| err.to_string())?;
-    Edit::list_from_value(&doc)
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())
 }

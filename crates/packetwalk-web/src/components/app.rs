@@ -6,6 +6,7 @@ use yew::prelude::*;
 use crate::components::controls::Controls;
 use crate::components::diagram::{Diagram, Highlight, Outcome};
 use crate::components::editor::Editor;
+use crate::components::exposure::{self, ExposurePanel};
 use crate::components::hops::{HopDetail, HopList, VerdictLine};
 use crate::components::import_panel::ImportPanel;
 use crate::components::packet_editor::PacketEditor;
@@ -37,6 +38,16 @@ pub fn app(props: &AppProps) -> Html {
     });
 
     let placed = use_memo(state.scenario.clone(), |s| layout(s));
+    // "Open to the Internet": computed by the evaluator while the overlay is on, again
+    // whenever the scenario changes (an import, a tour step).
+    let overlay = use_state(|| false);
+    let exposed = use_memo((state.scenario.clone(), *overlay), |(s, on)| {
+        on.then(|| exposure::compute(s))
+    });
+    let exposed_ids = (*exposed)
+        .as_deref()
+        .map(exposure::exposed_ids)
+        .unwrap_or_default();
     let traced = use_memo((state.scenario.clone(), state.packet.clone()), |(s, p)| {
         trace::trace(s, p).map(Rc::new).map_err(|e| e.to_string())
     });
@@ -123,7 +134,7 @@ pub fn app(props: &AppProps) -> Html {
         />
     };
     let diagram = html! {
-        <Diagram layout={placed.clone()} title={state.scenario.title.clone()} highlight={highlight} />
+        <Diagram layout={placed.clone()} title={state.scenario.title.clone()} highlight={highlight} exposed={exposed_ids} />
     };
     let editor = html! {
         <PacketEditor
@@ -192,6 +203,8 @@ pub fn app(props: &AppProps) -> Html {
                     on_import={{ let d = d.clone(); Callback::from(move |t| d.dispatch(Action::Import(t))) }} />
                 <Editor state={state.clone()} />
                 { editor }
+                <ExposurePanel on={*overlay} exposure={(*exposed).clone()}
+                    on_toggle={{ let overlay = overlay.clone(); Callback::from(move |()| overlay.set(!*overlay)) }} />
                 { diagram }
                 { walk }
                 <crate::components::share::Share title={state.scenario.title.clone()} scenario={state.scenario_name.clone()} edited={state.edited()} hosted={props.options.is_some()} />

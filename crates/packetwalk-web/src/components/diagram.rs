@@ -16,6 +16,14 @@ pub struct DiagramProps {
     /// What the trace says about the hop on show.
     #[prop_or_default]
     pub highlight: Highlight,
+    /// Component ids the "open to the Internet" overlay marks.
+    #[prop_or_default]
+    pub exposed: Rc<[String]>,
+}
+
+/// The overlay's class for a component, if it is exposed.
+fn exposed(ex: &[String], id: &str) -> Option<&'static str> {
+    ex.iter().any(|e| e == id).then_some("exposed")
 }
 
 /// The hop on show: which component, and whether it let the packet through.
@@ -58,6 +66,7 @@ impl Highlight {
 pub fn diagram(props: &DiagramProps) -> Html {
     let l = &props.layout;
     let hl = &props.highlight;
+    let ex = &props.exposed[..];
     let view_box = format!("0 0 {} {}", l.width, l.height);
     html! {
         <figure class="diagram">
@@ -69,9 +78,9 @@ pub fn diagram(props: &DiagramProps) -> Html {
                 preserveAspectRatio="xMidYMin meet"
             >
                 { internet(l, hl) }
-                { for l.public_ips.iter().map(|p| public_ip(p, hl)) }
+                { for l.public_ips.iter().map(|p| public_ip(p, hl, ex)) }
                 { for l.load_balancer.iter().map(|lb| load_balancer(lb, hl)) }
-                { vnet(l, hl) }
+                { vnet(l, hl, ex) }
                 { packet(hl) }
             </svg>
         </figure>
@@ -96,10 +105,10 @@ fn internet(l: &Layout, hl: &Highlight) -> Html {
     }
 }
 
-fn public_ip(p: &Labelled, hl: &Highlight) -> Html {
+fn public_ip(p: &Labelled, hl: &Highlight, ex: &[String]) -> Html {
     let r = p.rect;
     html! {
-        <g class={classes!("public-ip", hl.class(&component::public_ip(&p.name)))} role="img" aria-label={format!("Public IP {} {}", p.name, p.detail)}
+        <g class={classes!("public-ip", hl.class(&component::public_ip(&p.name)), exposed(ex, &component::public_ip(&p.name)))} role="img" aria-label={format!("Public IP {} {}", p.name, p.detail)}
            data-component={component::public_ip(&p.name)}>
             <title>{ format!("Public IP address {}", p.name) }</title>
             <rect x={fmt(r.x)} y={fmt(r.y)} width={fmt(r.w)} height={fmt(r.h)} rx="28" />
@@ -139,7 +148,7 @@ fn load_balancer(lb: &Labelled, hl: &Highlight) -> Html {
     }
 }
 
-fn vnet(l: &Layout, hl: &Highlight) -> Html {
+fn vnet(l: &Layout, hl: &Highlight, ex: &[String]) -> Html {
     let r = l.vnet.rect;
     html! {
         <g class={classes!("vnet", hl.class(&component::vnet(&l.vnet.name)))} role="group" aria-label={format!("Virtual network {} {}", l.vnet.name, l.vnet.detail)}
@@ -149,12 +158,12 @@ fn vnet(l: &Layout, hl: &Highlight) -> Html {
                 { format!("VNet {}", l.vnet.name) }
                 <tspan class="mono dim" dx="10">{ &l.vnet.detail }</tspan>
             </text>
-            { for l.subnets.iter().map(|s| subnet(s, hl)) }
+            { for l.subnets.iter().map(|s| subnet(s, hl, ex)) }
         </g>
     }
 }
 
-fn subnet(s: &SubnetBox, hl: &Highlight) -> Html {
+fn subnet(s: &SubnetBox, hl: &Highlight, ex: &[String]) -> Html {
     let r = s.rect;
     let nsg_text = if s.nsg.is_some() {
         ""
@@ -171,19 +180,19 @@ fn subnet(s: &SubnetBox, hl: &Highlight) -> Html {
             </text>
             <text x={fmt(r.x + r.w - 16.0)} y={fmt(r.y + 26.0)} text-anchor="end" class="small dim">{ nsg_text }</text>
             { for s.nsg.iter().map(|n| shield(n, Attachment::Subnet(&s.name), hl)) }
-            { for s.nodes.iter().map(|n| node(n, hl)) }
+            { for s.nodes.iter().map(|n| node(n, hl, ex)) }
         </g>
     }
 }
 
-fn node(n: &NodeBox, hl: &Highlight) -> Html {
+fn node(n: &NodeBox, hl: &Highlight, ex: &[String]) -> Html {
     let r = n.rect;
     let kp = n.kube_proxy;
     html! {
         <g class={classes!("node", hl.class(&component::node(&n.name)))} role="group" aria-label={format!("Node {}", n.name)} data-component={component::node(&n.name)}>
             <rect class="box" x={fmt(r.x)} y={fmt(r.y)} width={fmt(r.w)} height={fmt(r.h)} rx="8" />
             <text x={fmt(r.x + 16.0)} y={fmt(r.y + 20.0)} class="kind">{ format!("Node {}", n.name) }</text>
-            <g class={classes!("nic", hl.class(&component::nic(&n.nic.name)))} role="img" aria-label={format!("NIC {} {}", n.nic.name, n.nic.detail)}
+            <g class={classes!("nic", hl.class(&component::nic(&n.nic.name)), exposed(ex, &component::nic(&n.nic.name)))} role="img" aria-label={format!("NIC {} {}", n.nic.name, n.nic.detail)}
                data-component={component::nic(&n.nic.name)}>
                 <rect x={fmt(n.nic.rect.x)} y={fmt(n.nic.rect.y)} width={fmt(n.nic.rect.w)} height={fmt(n.nic.rect.h)} rx="4" />
                 <text x={fmt(n.nic.rect.x + 22.0)} y={fmt(n.nic.rect.y + 18.0)} class="kind">{ "NIC" }</text>
@@ -197,16 +206,16 @@ fn node(n: &NodeBox, hl: &Highlight) -> Html {
                 <text x={fmt(kp.cx())} y={fmt(kp.y + 19.0)} text-anchor="middle">{ "kube-proxy" }</text>
                 <text x={fmt(kp.cx())} y={fmt(kp.y + 34.0)} text-anchor="middle" class="small dim">{ "iptables" }</text>
             </g>
-            { for n.pods.iter().map(|p| pod(p, hl)) }
+            { for n.pods.iter().map(|p| pod(p, hl, ex)) }
         </g>
     }
 }
 
-fn pod(p: &PodBox, hl: &Highlight) -> Html {
+fn pod(p: &PodBox, hl: &Highlight, ex: &[String]) -> Html {
     let r = p.rect;
     let state = if p.ready { "ready" } else { "not ready" };
     html! {
-        <g class={classes!("pod", (!p.ready).then_some("not-ready"), hl.class(&component::pod(&p.name)))} role="img"
+        <g class={classes!("pod", (!p.ready).then_some("not-ready"), hl.class(&component::pod(&p.name)), exposed(ex, &component::pod(&p.name)))} role="img"
            aria-label={format!("Pod {} {} {} {}", p.name, p.ip, p.labels, state)}
            data-component={component::pod(&p.name)}>
             <title>{ format!("Pod {} ({state}); labels {}", p.name, p.labels) }</title>

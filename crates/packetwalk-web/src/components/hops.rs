@@ -3,11 +3,14 @@
 
 use std::rc::Rc;
 
-use packetwalk::eval::{MatchResult, NsgEvaluation, RuleKind};
+use packetwalk::eval::{MatchResult, NsgEvaluation, RuleKind, RuleRef};
 use packetwalk::export::rule_row;
 use packetwalk::scenario::Scenario;
 use packetwalk::trace::{Action, Hop, Leg, Trace, Verdict};
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
+
+use crate::components::findings::{analyse, rule_key, Findings};
 
 #[derive(Properties, PartialEq)]
 pub struct HopListProps {
@@ -122,25 +125,58 @@ pub struct RuleTableProps {
 }
 
 /// The NSG's rules of the packet's direction in priority order, in the columns of
-/// `az network nsg rule list -o table`, plus Network Watcher's five match columns.
+/// `az network nsg rule list -o table` plus Network Watcher's five match columns. The
+/// deciding columns come first (name, priority, access, the five checks) so they fit
+/// at 1280 px; the other `az` columns follow. Beside it, the evaluator's findings.
 #[function_component(RuleTable)]
 pub fn rule_table(props: &RuleTableProps) -> Html {
     let e = &props.evaluation;
     let nsg = props.scenario.network_security_groups.get(&e.nsg_name);
-    let headers = [
-        "Name",
-        "ResourceGroup",
-        "Priority",
-        "SourcePortRanges",
-        "SourceAddressPrefixes",
-        "SourceASG",
-        "Access",
-        "Protocol",
-        "Direction",
-        "DestinationPortRanges",
-        "DestinationAddressPrefixes",
-        "DestinationASG",
-    ];
+    let analysis = use_memo((props.scenario.clone(), e.nsg_name.clone()), |(s, name)| {
+        analyse(s, name)
+    });
+    let selected = use_state(|| None::<RuleRef>);
+    let table = use_node_ref();
+    {
+        let table = table.clone();
+        use_effect_with(*selected, move |selected| {
+            let row = selected.and_then(|r| {
+                table
+                    .cast::<web_sys::Element>()?
+                    .query_selector(&format!("tr[data-rule=\"{}\"]", rule_key(r)))
+                    .ok()?
+            });
+            if let Some(row) = row.and_then(|r| r.dyn_into::<web_sys::HtmlElement>().ok()) {
+                row.scroll_into_view_with_bool(false);
+                let _ = row.focus();
+            }
+        });
+    }
+    let refs: Rc<[RuleRef]> = e
+        .rules
+        .iter()
+        .map(|r| RuleRef {
+            kind: r.kind,
+            index: r.index,
+        })
+        .collect();
+    let inbound = e
+        .rules
+        .first()
+        .and_then(|r| {
+            nsg.and_then(|n| {
+                RuleRef {
+                    kind: r.kind,
+                    index: r.index,
+                }
+                .rule(n)
+            })
+        })
+        .is_some_and(|r| r.direction == packetwalk::Direction::Inbound);
+    let on_select = {
+        let selected = selected.clone();
+        Callback::from(move |r| selected.set(Some(r)))
+    };
     let checks = [
         "Protocol?",
         "Source?",
@@ -150,33 +186,37 @@ pub fn rule_table(props: &RuleTableProps) -> Html {
     ];
     html! {
         <div class="rule-table-wrap">
-            <table class="rules" aria-label={format!("Rules of NSG {}", e.nsg_name)}>
+            <Findings nsg={e.nsg_name.clone()} analysis={analysis.clone()} rules={refs} inbound={inbound} on_select={on_select} />
+            <table class="rules" ref={table} aria-label={format!("Rules of NSG {}", e.nsg_name)}>
                 <caption>
                     { format!("NSG {} ({}): ", e.nsg_name, match e.applied_to { packetwalk::AppliedTo::Nic => "on the NIC", packetwalk::AppliedTo::Subnet => "on the subnet" }) }
                     <strong>{ format!("{} by {}", e.access.as_str(), e.rule_name) }</strong>
                 </caption>
                 <thead>
                     <tr>
-                        { for headers.iter().map(|h| html! { <th scope="col">{ *h }</th> }) }
+                        { for ORDER.iter().take(3).map(|&i| html! { <th scope="col">{ HEADERS[i] }</th> }) }
                         { for checks.iter().map(|h| html! { <th scope="col" class="check">{ *h }</th> }) }
+                        { for ORDER.iter().skip(3).map(|&i| html! { <th scope="col" class="az">{ HEADERS[i] }</th> }) }
                     </tr>
                 </thead>
                 <tbody>
                     { for e.rules.iter().map(|r| {
-                        let rule = nsg.and_then(|n| match r.kind {
-                            RuleKind::User => n.security_rules.get(r.index),
-                            RuleKind::Default => n.default_security_rules.get(r.index),
-                        });
-                        let cells = match (nsg, rule) {
+                        let rule_ref = RuleRef { kind: r.kind, index: r.index };
+                        let rule = nsg.and_then(|n| rule_ref.rule(n));
+                        let mut cells = match (nsg, rule) {
                             (Some(n), Some(rule)) => rule_row(n, rule).cells().map(str::to_owned).to_vec(),
                             _ => vec![r.name.clone(), String::new(), r.priority.to_string()],
                         };
+                        cells.resize(HEADERS.len(), String::new());
+                        let chosen = *selected == Some(rule_ref);
+                        let cell = |i: usize| html! { <td>{ cells.get(i).cloned().unwrap_or_default() }</td> };
                         html! {
-                            <tr class={classes!(r.decided.then_some("decided"), (r.kind == RuleKind::Default).then_some("default"), r.access.as_str().to_lowercase())}
+                            <tr class={classes!(r.decided.then_some("decided"), (r.kind == RuleKind::Default).then_some("default"), r.access.as_str().to_ascii_lowercase(), chosen.then_some("selected"))}
+                                data-rule={rule_key(rule_ref)} tabindex="-1"
                                 data-decided={r.decided.to_string()} aria-current={r.decided.then_some("true")}>
-                                { for cells.iter().map(|c| html! { <td>{ c }</td> }) }
-                                { for (cells.len()..12).map(|_| html! { <td /> }) }
+                                { for ORDER.iter().take(3).map(|&i| cell(i)) }
                                 { for [&r.protocol, &r.source, &r.source_port, &r.destination, &r.destination_port].into_iter().map(check_cell) }
+                                { for ORDER.iter().skip(3).map(|&i| cell(i)) }
                             </tr>
                         }
                     }) }
@@ -188,6 +228,26 @@ pub fn rule_table(props: &RuleTableProps) -> Html {
         </div>
     }
 }
+
+/// The columns of `az network nsg rule list -o table`, in its order.
+const HEADERS: [&str; 12] = [
+    "Name",
+    "ResourceGroup",
+    "Priority",
+    "SourcePortRanges",
+    "SourceAddressPrefixes",
+    "SourceASG",
+    "Access",
+    "Protocol",
+    "Direction",
+    "DestinationPortRanges",
+    "DestinationAddressPrefixes",
+    "DestinationASG",
+];
+
+/// The order shown: name, priority and access, (the five checks), then the rule's
+/// conditions, then the rest.
+const ORDER: [usize; 12] = [0, 2, 6, 7, 4, 3, 10, 9, 8, 5, 11, 1];
 
 fn check_cell(result: &MatchResult) -> Html {
     let (class, text, title) = match result {

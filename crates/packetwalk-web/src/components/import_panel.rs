@@ -61,7 +61,7 @@ pub fn import_panel(props: &ImportPanelProps) -> Html {
             <summary>{ "Import your own NSG or Service (paste or drop JSON)" }</summary>
             <form aria-label="Import" onsubmit={submit} ondrop={drop} ondragover={dragover}>
                 <p class="dim">
-                    { "az network nsg show -o json, az network nsg rule list -o json, ARM JSON, or kubectl get svc -o json. An NSG replaces the NSG of the same name, else the one on the first node's NIC; a LoadBalancer Service is applied as kubectl apply would. Nothing leaves your browser." }
+                    { "az network nsg show -o json, az network nsg rule list -o json, ARM JSON, kubectl get svc -o json, or a whole scenario (docs/scenario-format.md). An NSG replaces the NSG of the same name, else the one on the first node's NIC; a LoadBalancer Service is applied as kubectl apply would. Nothing leaves your browser." }
                 </p>
                 <textarea ref={text} aria-label="JSON to import" rows="8" spellcheck="false"
                     placeholder="{ \"name\": \"aks-agentpool-...-nsg\", \"securityRules\": [ ... ] }" />

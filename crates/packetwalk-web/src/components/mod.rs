@@ -2,6 +2,8 @@ pub mod app;
 pub mod controls;
 pub mod diagram;
 pub mod editor;
+pub mod exposure;
+pub mod findings;
 pub mod hops;
 pub mod import_panel;
 pub mod packet_editor;

@@ -12,11 +12,11 @@
 //! outbound NSGs, the pod node's inbound NSGs). Node and pod addresses are private: the
 //! Internet has no route to them, so nothing is exposed directly.
 
-use super::nsg::{internet, reach_with, rule_boxes, AsgReading, RuleBox};
+use super::nsg::{carve, internet, reach_with, rule_boxes, AsgReading, RuleBox};
 use super::space::{AddrSet, PortSet, Region};
 use crate::component;
 use crate::eval::EvalContext;
-use crate::model::{Direction, NetworkSecurityGroup, Protocol, Warning};
+use crate::model::{Access, Direction, NetworkSecurityGroup, Protocol, Warning};
 use crate::scenario::node_context;
 use crate::scenario::{
     ExternalTrafficPolicy, LoadBalancingRule, Node, Scenario, Service, ServiceType,
@@ -25,6 +25,7 @@ use crate::trace::{probe_health, ready_endpoints};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::rc::Rc;
 
 /// The kind of component an exposure entry is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -90,10 +91,36 @@ pub fn scenario_context(scenario: &Scenario) -> EvalContext {
     node_context(scenario, &Node::default())
 }
 
-/// Rule boxes per (NSG, direction, protocol, the NIC's ASGs), built once per exposure.
+/// One NSG read for one direction, protocol and NIC: its rule boxes, each rule's
+/// `<nsg>/<rule>` name, and the notes about its rules (built once per exposure).
+struct CachedNsg {
+    boxes: Vec<RuleBox>,
+    names: Vec<Rc<str>>,
+    notes: Vec<String>,
+    /// The notes are in the exposure's notes already.
+    noted: bool,
+}
+
+/// What a node's NSGs let through of one region: per allowed part, the rules that
+/// allowed it (indices into the cached NSGs' names).
+type PassedKey = (
+    Option<String>,
+    Option<String>,
+    Vec<String>,
+    Direction,
+    Protocol,
+    Region,
+);
+
+/// NSGs read once per (NSG, direction, protocol, the NIC's ASGs), and the answer of a
+/// node's NSG pair for a region once per (subnet NSG, NIC NSG, ASGs, direction,
+/// protocol, region): the nodes of a pool share their NSGs, so with floating IP the
+/// Internet's hop is carved once for the pool, not once per node. (The SNATed hop
+/// between two nodes is different for every pair: not memoised.)
 #[derive(Default)]
 struct BoxCache {
-    boxes: HashMap<(String, Direction, Protocol, Vec<String>), Vec<RuleBox>>,
+    nsgs: HashMap<(String, Direction, Protocol, Vec<String>), CachedNsg>,
+    passed: HashMap<PassedKey, Rc<[Passed]>>,
 }
 
 impl BoxCache {
@@ -104,40 +131,67 @@ impl BoxCache {
         protocol: Protocol,
         scenario: &Scenario,
         node: &Node,
-    ) -> &[RuleBox] {
+    ) -> &mut CachedNsg {
         let key = (
             nsg.name.clone(),
             direction,
             protocol,
             node.nic.application_security_groups.clone(),
         );
-        self.boxes.entry(key).or_insert_with(|| {
+        self.nsgs.entry(key).or_insert_with(|| {
             let ctx = node_context(scenario, node);
-            rule_boxes(nsg, direction, protocol, &ctx, AsgReading::FromContext)
+            let boxes = rule_boxes(nsg, direction, protocol, &ctx, AsgReading::FromContext);
+            let names = boxes
+                .iter()
+                .map(|b| Rc::from(nsg_rule_name(nsg, b.rule)))
+                .collect();
+            // The notes `reach_with` writes about the rules themselves (for a protocol
+            // with ports those are all but the "matches no rule" note).
+            let notes = reach_with(nsg, direction, protocol, &boxes, Vec::new())
+                .notes
+                .into_iter()
+                .map(|note| format!("NSG {}: {note}", nsg.name))
+                .collect();
+            CachedNsg {
+                boxes,
+                names,
+                notes,
+                noted: false,
+            }
         })
     }
 }
 
 /// A part of the region that passed a node's NSGs, with the rules that allowed it.
+#[derive(Clone)]
 struct Passed {
     region: Region,
-    rules: Vec<String>,
+    rules: Vec<Rc<str>>,
 }
 
 fn nsg_rule_name(nsg: &NetworkSecurityGroup, rule: crate::eval::RuleRef) -> String {
     format!("{}/{}", nsg.name, rule.rule_name(nsg))
 }
 
-/// `region` through `node`'s subnet and NIC NSGs in Azure's order (spec §1).
+fn push_note(notes: &mut Vec<String>, note: String) {
+    if !notes.contains(&note) {
+        notes.push(note);
+    }
+}
+
+/// `region` through `node`'s subnet and NIC NSGs in Azure's order (spec §1); with
+/// `memo` the answer is kept for the next node with the same NSGs and region.
+#[allow(clippy::too_many_arguments)]
 fn through_nsgs(
     scenario: &Scenario,
     node: &Node,
     direction: Direction,
     protocol: Protocol,
     region: Region,
+    memo: bool,
     cache: &mut BoxCache,
     notes: &mut Vec<String>,
-) -> Vec<Passed> {
+) -> Rc<[Passed]> {
     let nsgs = &scenario.network_security_groups;
     let subnet_nsg = scenario
         .vnet
@@ -151,34 +205,85 @@ fn through_nsgs(
         .network_security_group
         .as_deref()
         .and_then(|n| nsgs.get(n));
+    let key: PassedKey = (
+        subnet_nsg.map(|n| n.name.clone()),
+        nic_nsg.map(|n| n.name.clone()),
+        node.nic.application_security_groups.clone(),
+        direction,
+        protocol,
+        region,
+    );
+    if let Some(found) = memo.then(|| cache.passed.get(&key)).flatten() {
+        // Its notes were written the first time, and notes are kept once each.
+        return found.clone();
+    }
     let levels = match direction {
         Direction::Inbound => [subnet_nsg, nic_nsg],
         Direction::Outbound => [nic_nsg, subnet_nsg],
     };
     let mut passed = vec![Passed {
-        region,
+        region: key.5.clone(),
         rules: Vec::new(),
     }];
     for nsg in levels.into_iter().flatten() {
         let mut next = Vec::new();
-        let rules = cache.get(nsg, direction, protocol, scenario, node);
-        for p in passed {
-            let reach = reach_with(nsg, direction, protocol, rules, vec![p.region]);
-            for note in reach.notes {
-                let note = format!("NSG {}: {note}", nsg.name);
-                if !notes.contains(&note) {
-                    notes.push(note);
+        let cached = cache.get(nsg, direction, protocol, scenario, node);
+        if !protocol.has_ports() {
+            // Rare (an LB rule for a protocol without ports): the full reading, notes and all.
+            for p in passed {
+                let reach = reach_with(nsg, direction, protocol, &cached.boxes, vec![p.region]);
+                for note in reach.notes {
+                    push_note(notes, format!("NSG {}: {note}", nsg.name));
+                }
+                for allowed in reach.allowed {
+                    let name: Rc<str> = Rc::from(nsg_rule_name(nsg, allowed.rule));
+                    for region in allowed.regions {
+                        let mut rules = p.rules.clone();
+                        rules.push(name.clone());
+                        next.push(Passed { region, rules });
+                    }
                 }
             }
-            for allowed in reach.allowed {
+            passed = next;
+            continue;
+        }
+        for p in passed {
+            if !cached.noted {
+                cached.noted = true;
+                for note in &cached.notes {
+                    push_note(notes, note.clone());
+                }
+            }
+            let (decided, unmatched) = carve(&cached.boxes, vec![p.region]);
+            if !unmatched.is_empty() {
+                push_note(
+                    notes,
+                    format!(
+                        "NSG {}: part of the region matches no {} rule (the NSG lacks its default rules): denied",
+                        nsg.name,
+                        direction.as_str().to_ascii_lowercase()
+                    ),
+                );
+            }
+            for allowed in decided.into_iter().filter(|d| d.access == Access::Allow) {
+                let Some(i) = cached.boxes.iter().position(|b| b.rule == allowed.rule) else {
+                    continue;
+                };
+                let Some(name) = cached.names.get(i) else {
+                    continue;
+                };
                 for region in allowed.regions {
                     let mut rules = p.rules.clone();
-                    rules.push(nsg_rule_name(nsg, allowed.rule));
+                    rules.push(name.clone());
                     next.push(Passed { region, rules });
                 }
             }
         }
         passed = next;
+    }
+    let passed: Rc<[Passed]> = passed.into();
+    if memo {
+        cache.passed.insert(key, passed.clone());
     }
     passed
 }
@@ -187,6 +292,8 @@ fn through_nsgs(
 #[derive(Default)]
 struct Entries {
     entries: Vec<ExposureEntry>,
+    /// Component id to the indices of its entries.
+    index: HashMap<String, Vec<usize>>,
 }
 
 impl Entries {
@@ -200,19 +307,25 @@ impl Entries {
         front: &Frontend<'_>,
         frontend_ports: &PortSet,
         sources: &AddrSet,
-        rules: &[String],
+        rules: &[Rc<str>],
         service: Option<String>,
         path: String,
     ) {
         let lb_rule = &front.rule.name;
-        let position = self.entries.iter().position(|e| {
-            e.component == component
-                && e.protocol == protocol
-                && &e.explanation.load_balancing_rule == lb_rule
+        let position = self.index.get(component.as_str()).and_then(|found| {
+            found.iter().copied().find(|&i| {
+                self.entries.get(i).is_some_and(|e| {
+                    e.protocol == protocol && &e.explanation.load_balancing_rule == lb_rule
+                })
+            })
         });
         let entry = match position.and_then(|i| self.entries.get_mut(i)) {
             Some(entry) => entry,
             None => {
+                self.index
+                    .entry(component.clone())
+                    .or_default()
+                    .push(self.entries.len());
                 self.entries.push(ExposureEntry {
                     component,
                     kind,
@@ -240,8 +353,8 @@ impl Entries {
         entry.frontend_ports = entry.frontend_ports.union(frontend_ports);
         entry.sources = entry.sources.union(sources);
         for rule in rules {
-            if !entry.explanation.nsg_rules.contains(rule) {
-                entry.explanation.nsg_rules.push(rule.clone());
+            if !entry.explanation.nsg_rules.iter().any(|r| **r == **rule) {
+                entry.explanation.nsg_rules.push(rule.to_string());
             }
         }
         if entry.explanation.service.is_none() {
@@ -443,6 +556,7 @@ fn follow_node(
         Direction::Inbound,
         protocol,
         start,
+        true,
         cache,
         notes,
     );
@@ -464,7 +578,7 @@ fn follow_node(
         if rule.enable_floating_ip { "on" } else { "off" },
         node.name
     );
-    for p in &passed {
+    for p in passed.iter() {
         entries.add(
             component::nic(&node.nic.name),
             ExposedKind::Nic,
@@ -571,25 +685,27 @@ fn kube_proxy(
                         Direction::Outbound,
                         protocol,
                         hop,
+                        false,
                         cache,
                         notes,
                     );
                     let mut crossed = Vec::new();
-                    for o in out {
+                    for o in out.iter() {
                         crossed.extend(
                             through_nsgs(
                                 scenario,
                                 pod_node,
                                 Direction::Inbound,
                                 protocol,
-                                o.region,
+                                o.region.clone(),
+                                false,
                                 cache,
                                 notes,
                             )
-                            .into_iter()
+                            .iter()
                             .map(|i| {
                                 let mut r = o.rules.clone();
-                                r.extend(i.rules);
+                                r.extend(i.rules.iter().cloned());
                                 r
                             }),
                         );
@@ -642,7 +758,7 @@ pub fn exposure_to_text(exposure: &Exposure) -> String {
         out.push_str(&format!(
             "{} {} {} via {} {} {}\n",
             e.component,
-            e.protocol.as_str().to_uppercase(),
+            e.protocol.as_str().to_ascii_uppercase(),
             ports_text(&e.ports),
             e.public_ip,
             e.public_ip_address,

@@ -147,14 +147,12 @@ fn lint_rule(
     let mut effective: Vec<(&Vec<RuleBox>, Vec<Region>)> = Vec::new();
     let mut covering: Vec<&RuleBox> = Vec::new();
     for (rules, _, region) in &matching {
-        let before: Vec<RuleBox> = rules
+        let before = rules
             .get(..i)
             .unwrap_or_default()
             .iter()
-            .filter(|r| !r.uncertain)
-            .cloned()
-            .collect();
-        let (decided, left) = carve(&before, vec![(*region).clone()]);
+            .filter(|r| !r.uncertain);
+        let (decided, left) = carve(before, vec![(*region).clone()]);
         for d in decided {
             if let Some(r) = rules.iter().find(|r| r.rule == d.rule) {
                 if !covering.iter().any(|c| c.rule == r.rule) {
@@ -220,7 +218,7 @@ fn lint_rule(
         format!(
             "{} would {} them anyway",
             list(&deciders),
-            first.access.as_str().to_lowercase()
+            first.access.as_str().to_ascii_lowercase()
         )
     };
     finding(
@@ -320,7 +318,7 @@ fn wider_than_intended(
                         "Rule {} (priority {}) allows {} {} from Internet sources outside Service {name}'s loadBalancerSourceRanges ({}): {shown}.",
                         d.name,
                         d.priority,
-                        protocol.as_str().to_uppercase(),
+                        protocol.as_str().to_ascii_uppercase(),
                         port.port,
                         service.load_balancer_source_ranges.join(", "),
                     ),

@@ -192,28 +192,55 @@ pub struct RuleRegions {
     pub regions: Vec<Region>,
 }
 
+/// Below this many unclaimed boxes [`carve`] never merges them.
+const MERGE_MIN: usize = 64;
+
 /// Carves `start` through `rules` (already in priority order). Returns, per deciding
 /// rule in priority order, the boxes it decides, and the boxes no rule decides.
-pub(crate) fn carve(rules: &[RuleBox], start: Vec<Region>) -> (Vec<RuleRegions>, Vec<Region>) {
+///
+/// A box wholly inside a rule is claimed as it is (no copy); a box the rule cuts leaves
+/// at most four pieces. Whenever the unclaimed boxes have doubled, boxes that differ in
+/// one dimension only are merged ([`merge`]), so cuts by wide rules (a deny on one port
+/// from a /8, to every destination) do not multiply the boxes rule after rule.
+pub(crate) fn carve<'a>(
+    rules: impl IntoIterator<Item = &'a RuleBox>,
+    start: Vec<Region>,
+) -> (Vec<RuleRegions>, Vec<Region>) {
+    carve_merging_from(rules, start, MERGE_MIN)
+}
+
+fn carve_merging_from<'a>(
+    rules: impl IntoIterator<Item = &'a RuleBox>,
+    start: Vec<Region>,
+    merge_min: usize,
+) -> (Vec<RuleRegions>, Vec<Region>) {
     let mut unclaimed: Vec<Region> = start.into_iter().filter(|r| !r.is_empty()).collect();
     let mut decided = Vec::new();
+    let mut merge_at = merge_min.max(unclaimed.len() * 2);
+    let mut pieces = Vec::new();
     for rule in rules {
         if unclaimed.is_empty() {
             break;
         }
         let Some(area) = &rule.region else { continue };
         let mut claimed = Vec::new();
-        let mut left = Vec::with_capacity(unclaimed.len());
-        for piece in unclaimed {
-            match piece.intersect(area) {
-                None => left.push(piece),
-                Some(inside) => {
-                    left.extend(piece.subtract(area));
-                    claimed.push(inside);
-                }
+        unclaimed.retain_mut(|piece| {
+            if !piece.intersects(area) {
+                return true;
             }
+            if piece.is_subset(area) {
+                claimed.push(std::mem::take(piece));
+            } else if let Some(inside) = piece.intersect(area) {
+                pieces.extend(piece.subtract(area));
+                claimed.push(inside);
+            }
+            false
+        });
+        unclaimed.append(&mut pieces);
+        if unclaimed.len() >= merge_at {
+            merge(&mut unclaimed);
+            merge_at = merge_min.max(unclaimed.len() * 2);
         }
-        unclaimed = left;
         if !claimed.is_empty() {
             decided.push(RuleRegions {
                 rule: rule.rule,
@@ -225,6 +252,65 @@ pub(crate) fn carve(rules: &[RuleBox], start: Vec<Region>) -> (Vec<RuleRegions>,
         }
     }
     (decided, unclaimed)
+}
+
+/// Merges disjoint boxes that agree in all but one dimension (destinations, then
+/// destination ports, then sources): their union is one box. The set they cover is
+/// unchanged and the boxes stay disjoint.
+pub(crate) fn merge(boxes: &mut Vec<Region>) {
+    fn pass(
+        boxes: &mut Vec<Region>,
+        key: fn(&Region) -> (&AddrSet, &PortSet, &AddrSet, &PortSet),
+        join: fn(&mut Region, &Region),
+    ) {
+        boxes.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+        let mut out: Vec<Region> = Vec::with_capacity(boxes.len());
+        for b in boxes.drain(..) {
+            match out.last_mut() {
+                Some(last) if key(last) == key(&b) => join(last, &b),
+                _ => out.push(b),
+            }
+        }
+        *boxes = out;
+    }
+    // Each key leaves out the dimension being joined (the other three must be equal;
+    // the fourth slot repeats one of them so the keys have one type).
+    pass(
+        boxes,
+        |r| {
+            (
+                &r.sources,
+                &r.source_ports,
+                &r.sources,
+                &r.destination_ports,
+            )
+        },
+        |a, b| a.destinations = a.destinations.union(&b.destinations),
+    );
+    pass(
+        boxes,
+        |r| {
+            (
+                &r.sources,
+                &r.source_ports,
+                &r.destinations,
+                &r.source_ports,
+            )
+        },
+        |a, b| a.destination_ports = a.destination_ports.union(&b.destination_ports),
+    );
+    pass(
+        boxes,
+        |r| {
+            (
+                &r.destinations,
+                &r.source_ports,
+                &r.destinations,
+                &r.destination_ports,
+            )
+        },
+        |a, b| a.sources = a.sources.union(&b.sources),
+    );
 }
 
 /// One NSG's answer for a whole region of flows of one protocol and direction.
@@ -343,7 +429,7 @@ pub(crate) fn reach_with(
                     notes.push(format!(
                         "rule {} decides with protocol *: packetwalk reads * as covering {} too (unconfirmed)",
                         rule.name,
-                        protocol.as_str().to_uppercase()
+                        protocol.as_str().to_ascii_uppercase()
                     ));
                 }
             }
@@ -352,13 +438,13 @@ pub(crate) fn reach_with(
     if !protocol.has_ports() {
         notes.push(format!(
             "{} carries no ports: a port condition matches it only when it is * or 0-65535 (unconfirmed reading)",
-            protocol.as_str().to_uppercase()
+            protocol.as_str().to_ascii_uppercase()
         ));
     }
     if !unmatched.is_empty() {
         notes.push(format!(
             "part of the region matches no {} rule (the NSG lacks its default rules): denied",
-            direction.as_str().to_lowercase()
+            direction.as_str().to_ascii_lowercase()
         ));
     }
     let (allowed, denied) = decided.into_iter().partition(|d| d.access == Access::Allow);
@@ -401,4 +487,83 @@ pub fn nsg_exposure(
         ..Region::everything()
     };
     nsg_reach(nsg, direction, protocol, &region, ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::model::{AddressPrefix, AddressSpec, PortRange, RuleProtocol, SecurityRule};
+
+    /// Carving with frequent merges decides every flow exactly as carving without any:
+    /// 150 pseudo-random rules over a small corner of the space, 5,000 sampled flows.
+    #[test]
+    fn merging_changes_no_decision() {
+        let mut seed = 0x2545_f491_u64;
+        let mut next = move |n: u32| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) as u32) % n
+        };
+        let mut nsg = NetworkSecurityGroup::new("merge");
+        for i in 0..150u32 {
+            let mut net = || {
+                let len = 24 + next(9) as u8;
+                let addr = std::net::Ipv4Addr::from(0x0a00_0000 | (next(1024) << 2));
+                AddressPrefix::Cidr(ipnet::Ipv4Net::new(addr, len).unwrap().trunc().into())
+            };
+            let (source, destination) = (net(), net());
+            let first = next(40) as u16;
+            let last = first + next(8) as u16;
+            nsg.security_rules.push(SecurityRule {
+                name: format!("r{i}"),
+                description: None,
+                priority: 100 + i,
+                direction: Direction::Inbound,
+                access: if next(2) == 0 {
+                    Access::Allow
+                } else {
+                    Access::Deny
+                },
+                protocol: RuleProtocol::Any,
+                source: AddressSpec::Prefixes(vec![source]),
+                source_ports: vec![PortRange::Any],
+                destination: AddressSpec::Prefixes(vec![destination]),
+                destination_ports: vec![PortRange::Range { first, last }],
+            });
+        }
+        let ctx = EvalContext::default();
+        let rules = rule_boxes(
+            &nsg,
+            Direction::Inbound,
+            Protocol::Tcp,
+            &ctx,
+            AsgReading::FromContext,
+        );
+        let start = vec![Region::everything()];
+        let (merged, merged_left) = carve_merging_from(&rules, start.clone(), 16);
+        let (plain, plain_left) = carve_merging_from(&rules, start, usize::MAX);
+        let decider = |decided: &[RuleRegions], left: &[Region], s, d, port| {
+            let hit = |b: &Region| b.contains(IpAddr::V4(s), 1000, IpAddr::V4(d), port);
+            decided
+                .iter()
+                .find(|r| r.regions.iter().any(hit))
+                .map(|r| r.rule)
+                .ok_or_else(|| left.iter().any(hit))
+        };
+        for _ in 0..5_000 {
+            let s = std::net::Ipv4Addr::from(0x0a00_0000 | next(4200));
+            let d = std::net::Ipv4Addr::from(0x0a00_0000 | next(4200));
+            let port = next(50) as u16;
+            assert_eq!(
+                decider(&merged, &merged_left, s, d, port),
+                decider(&plain, &plain_left, s, d, port),
+                "{s} -> {d}:{port}"
+            );
+        }
+        let boxes = |d: &[RuleRegions]| d.iter().map(|r| r.regions.len()).sum::<usize>();
+        assert!(merged_left.len() <= plain_left.len());
+        assert!(boxes(&merged) > 0 && boxes(&plain) > 0);
+    }
 }

@@ -35,7 +35,7 @@ point!(u32);
 point!(u128);
 
 /// A set of points as sorted, disjoint, non-adjacent inclusive intervals.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IntervalSet<T> {
     ranges: Vec<(T, T)>,
 }
@@ -190,8 +190,20 @@ impl<T: Point> IntervalSet<T> {
         self.intersect(&other.complement())
     }
 
+    /// Whether every point of `self` is in `other` (one walk, no allocation).
     pub fn is_subset(&self, other: &IntervalSet<T>) -> bool {
-        self.subtract(other).is_empty()
+        let mut j = 0;
+        for &(first, last) in &self.ranges {
+            // `other`'s intervals are disjoint and non-adjacent: one must hold all of it.
+            while other.ranges.get(j).is_some_and(|&(_, b1)| b1 < first) {
+                j += 1;
+            }
+            match other.ranges.get(j) {
+                Some(&(b0, b1)) if b0 <= first && last <= b1 => {}
+                _ => return false,
+            }
+        }
+        true
     }
 }
 
@@ -217,7 +229,7 @@ pub fn port_texts(ports: &PortSet) -> Vec<String> {
 }
 
 /// A set of IP addresses, IPv4 and IPv6 apart.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AddrSet {
     pub v4: IntervalSet<u32>,
     pub v6: IntervalSet<u128>,
@@ -406,7 +418,7 @@ impl Serialize for IntervalSet<u16> {
 
 /// A box of the flow space: a product of a source set, source ports, a destination set
 /// and destination ports. For a protocol without ports both port sets are full.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Region {
     pub sources: AddrSet,
@@ -451,6 +463,14 @@ impl Region {
             && self.source_ports.intersects(&other.source_ports)
             && self.destinations.intersects(&other.destinations)
             && self.sources.intersects(&other.sources)
+    }
+
+    /// Whether every flow of `self` is in `other` (no allocation).
+    pub fn is_subset(&self, other: &Region) -> bool {
+        self.destination_ports.is_subset(&other.destination_ports)
+            && self.destinations.is_subset(&other.destinations)
+            && self.source_ports.is_subset(&other.source_ports)
+            && self.sources.is_subset(&other.sources)
     }
 
     /// The intersection, or `None` when it is empty.
