@@ -538,11 +538,26 @@ impl Edit {
 }
 
 impl RuleForm {
+    /// What a member left out of the JSON form means: the value a new rule starts with
+    /// (`*` for addresses and ports, Inbound, Allow, Tcp), which keeps links short.
+    fn default_of(field: &str) -> &'static str {
+        match field {
+            "direction" => "Inbound",
+            "access" => "Allow",
+            "protocol" => "Tcp",
+            "sourceAddressPrefix"
+            | "sourcePortRange"
+            | "destinationAddressPrefix"
+            | "destinationPortRange" => "*",
+            _ => "",
+        }
+    }
+
     fn to_value(&self) -> Value {
         Value::Object(
             RULE_FORM_FIELDS
                 .iter()
-                .filter(|f| **f != "description" || !self.description.is_empty())
+                .filter(|f| self.get(f) != RuleForm::default_of(f))
                 .map(|f| ((*f).to_owned(), text(self.get(f))))
                 .collect(),
         )
@@ -555,7 +570,7 @@ impl RuleForm {
         let mut form = RuleForm::default();
         for field in RULE_FORM_FIELDS {
             match v.get(field) {
-                None | Some(Value::Null) => {}
+                None => form.set(field, RuleForm::default_of(field).to_owned()),
                 Some(Value::String(s)) => form.set(field, s.clone()),
                 Some(other) => {
                     return Err(format!(

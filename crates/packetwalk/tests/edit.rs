@@ -500,3 +500,25 @@ fn unreadable_edit_documents_name_the_member() {
         "edit 1: rule.priority: expected a string, found a number"
     );
 }
+
+#[test]
+fn the_json_form_leaves_out_new_rule_defaults_and_round_trips() {
+    let mut edits = vec![Edit::PutRule {
+        nsg: NSG.to_owned(),
+        replaces: None,
+        rule: Box::new(deny_8080()),
+    }];
+    // An empty field is kept as empty (the editor refuses it), not taken as the default.
+    let mut blank = deny_8080();
+    blank.source_port_range = String::new();
+    edits.push(Edit::PutRule {
+        nsg: NSG.to_owned(),
+        replaces: Some("deny-8080".to_owned()),
+        rule: Box::new(blank),
+    });
+    let value = Edit::list_to_value(&edits);
+    let text = serde_json::to_string(&value).unwrap();
+    assert!(!text.contains("sourceAddressPrefix"), "{text}");
+    assert!(text.contains(r#""sourcePortRange":"""#), "{text}");
+    assert_eq!(Edit::list_from_value(&value).unwrap(), edits);
+}

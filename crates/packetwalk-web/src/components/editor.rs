@@ -353,22 +353,48 @@ fn rule_form(
         let invalid = (!here.is_empty()).then_some("true");
         let described = (!here.is_empty()).then(|| error_id.clone());
         let value = open.values.get(name).to_owned();
+        // Controlled: what is typed goes into the form's state, so a refused save (which
+        // re-renders) keeps it.
+        let typed = {
+            let form = form.clone();
+            move |value: String| {
+                if let Some(mut open) = (*form).clone() {
+                    open.values.set(name, value);
+                    form.set(Some(open));
+                }
+            }
+        };
         let control = match kind {
-            FieldKind::Text(placeholder) => html! {
-                <input name={name} value={value} placeholder={placeholder} aria-invalid={invalid}
-                    aria-describedby={described} autocomplete="off" spellcheck="false" />
-            },
-            FieldKind::Choice(options) => html! {
-                <select name={name} aria-invalid={invalid} aria-describedby={described}>
-                    { for options.iter().map(|o| html! {
-                        <option value={*o} selected={o.eq_ignore_ascii_case(&value)}>{ *o }</option>
-                    }) }
-                </select>
-            },
+            FieldKind::Text(placeholder) => {
+                let oninput = Callback::from(move |e: InputEvent| {
+                    if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
+                        typed(input.value());
+                    }
+                });
+                html! {
+                    <input name={name} id={format!("rule-{name}")} value={value} placeholder={placeholder} aria-invalid={invalid}
+                        aria-describedby={described} autocomplete="off" spellcheck="false" {oninput} />
+                }
+            }
+            FieldKind::Choice(options) => {
+                let onchange = Callback::from(move |e: Event| {
+                    if let Some(select) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
+                        typed(select.value());
+                    }
+                });
+                html! {
+                    <select name={name} id={format!("rule-{name}")} aria-invalid={invalid} aria-describedby={described} {onchange}>
+                        { for options.iter().map(|o| html! {
+                            <option value={*o} selected={o.eq_ignore_ascii_case(&value)}>{ *o }</option>
+                        }) }
+                    </select>
+                }
+            }
         };
         html! {
             <div class={classes!("field", (!here.is_empty()).then_some("invalid"))}>
-                <label>{ label }{ control }</label>
+                <label for={format!("rule-{name}")}>{ label }</label>
+                { control }
                 { field_error(&error_id, &here) }
             </div>
         }
@@ -421,7 +447,11 @@ fn subnets_section(
                 let choice = form_value(&e, "nsg");
                 let nsg = match choice.as_str() {
                     "" => None,
-                    NEW_NSG => Some(form_value(&e, "new").trim().to_owned()),
+                    NEW_NSG => Some(
+                        Some(form_value(&e, "new").trim().to_owned())
+                            .filter(|n| !n.is_empty())
+                            .unwrap_or_else(|| format!("{name}-nsg")),
+                    ),
                     other => Some(other.to_owned()),
                 };
                 d.dispatch(Action::Edit(Edit::SubnetNsg {
@@ -446,7 +476,7 @@ fn subnets_section(
                         <option value={NEW_NSG}>{ "a new NSG named…" }</option>
                     </select>
                 </label>
-                <input name="new" aria-label={format!("New NSG name for subnet {}", subnet.name)} value={suggestion} />
+                <input name="new" aria-label={format!("New NSG name for subnet {}", subnet.name)} placeholder={suggestion} />
                 <button type="submit">{ "Apply" }</button>
                 { field_error(&format!("subnet-{}-error", subnet.name), &problems.iter().collect::<Vec<_>>()) }
             </form>
@@ -569,6 +599,11 @@ fn services_section(
             refused(&|e| matches!(e, Edit::SourceRanges { service, .. } if *service == name));
         let local = service.external_traffic_policy == ExternalTrafficPolicy::Local;
         let ranges_id = format!("ranges-{name}-error");
+        let now_ranges = if service.load_balancer_source_ranges.is_empty() {
+            "(now: every source) ".to_owned()
+        } else {
+            format!("(now: {}) ", service.load_balancer_source_ranges.join(", "))
+        };
         html! {
             <div class="service-edit">
                 <h4>{ format!("Service {}", service.name) }</h4>
@@ -583,8 +618,8 @@ fn services_section(
                 </div>
                 <form class="inline-form" aria-label={format!("Source ranges of {}", service.name)} onsubmit={ranges_submit}>
                     <label>{ "loadBalancerSourceRanges " }
-                        <input name="ranges" value={service.load_balancer_source_ranges.join(", ")}
-                            placeholder="empty: every source" aria-invalid={(!range_problems.is_empty()).then_some("true")}
+                        <span class="dim">{ now_ranges }</span>
+                        <input name="ranges" placeholder="203.0.113.0/24, 198.51.100.0/24 (empty: every source)" aria-invalid={(!range_problems.is_empty()).then_some("true")}
                             aria-describedby={(!range_problems.is_empty()).then(|| ranges_id.clone())}
                             aria-label={format!("loadBalancerSourceRanges of {}", service.name)} spellcheck="false" />
                     </label>
