@@ -2,6 +2,9 @@
 //! policy and source ranges; undo and redo. Every change is an `Edit` that the evaluator
 //! checks and applies; what it refuses is shown beside the field it names.
 
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
 use packetwalk::edit::{form_field, Edit, RuleForm, RULE_FORM_FIELDS};
 use packetwalk::model::Warning;
 use packetwalk::scenario::{ExternalTrafficPolicy, Scenario, ServiceType};
@@ -14,6 +17,11 @@ use crate::state::{Action, EditResult, State};
 pub struct EditorProps {
     pub state: UseReducerHandle<State>,
 }
+
+/// Text typed in the subnet and source-range fields and not yet applied, by field. The
+/// page re-renders while the packet plays and after a refused edit; an input's value
+/// comes from here, so neither wipes what was typed.
+type Drafts = UseStateHandle<BTreeMap<String, String>>;
 
 /// The rule form on show: which NSG, which rule it replaces, and what is typed.
 #[derive(Clone, PartialEq)]
@@ -29,6 +37,7 @@ pub fn editor(props: &EditorProps) -> Html {
     let scenario = &state.scenario;
     let form = use_state(|| None::<OpenForm>);
     let chosen = use_state(|| None::<String>);
+    let drafts: Drafts = use_state(BTreeMap::new);
     let nsg_name = chosen
         .as_ref()
         .filter(|n| scenario.network_security_groups.get(n).is_some())
@@ -62,6 +71,16 @@ pub fn editor(props: &EditorProps) -> Html {
                 if *nsg == open.nsg && *replaces == open.replaces {
                     form.set(None);
                 }
+            }
+        });
+    }
+
+    // Once the scenario changes (an edit applied, undone, redone), the fields show it again.
+    {
+        let drafts = drafts.clone();
+        use_effect_with(state.scenario.clone(), move |_: &Rc<Scenario>| {
+            if !drafts.is_empty() {
+                drafts.set(BTreeMap::new());
             }
         });
     }
@@ -106,9 +125,9 @@ pub fn editor(props: &EditorProps) -> Html {
             </div>
             { result_line(state) }
             { rules_section(state, scenario, nsg_name.as_deref(), &chosen, &form, &refused) }
-            { subnets_section(state, scenario, &refused) }
+            { subnets_section(state, scenario, &drafts, &refused) }
             { nodes_section(state, scenario, &refused) }
-            { services_section(state, scenario, &refused) }
+            { services_section(state, scenario, &drafts, &refused) }
             if !state.edits.is_empty() {
                 <section class="edit-history" aria-label="Your edits">
                     <h3>{ "Your edits" }</h3>
@@ -156,9 +175,27 @@ fn result_line(state: &State) -> Html {
 fn form_value(e: &SubmitEvent, name: &str) -> String {
     e.target()
         .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
-        .and_then(|f| web_sys::FormData::new_with_form(&f).ok())
+        .map(|f| named_value(&f, name))
+        .unwrap_or_default()
+}
+
+fn named_value(form: &web_sys::HtmlFormElement, name: &str) -> String {
+    web_sys::FormData::new_with_form(form)
+        .ok()
         .and_then(|d| d.get(name).as_string())
         .unwrap_or_default()
+}
+
+/// Keeps what is typed in an input as its draft under `key`.
+fn remember(drafts: &Drafts, key: String) -> Callback<InputEvent> {
+    let drafts = drafts.clone();
+    Callback::from(move |e: InputEvent| {
+        if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
+            let mut next = (*drafts).clone();
+            next.insert(key.clone(), input.value());
+            drafts.set(next);
+        }
+    })
 }
 
 fn field_error(id: &str, problems: &[&Warning]) -> Html {
@@ -321,6 +358,7 @@ fn rule_form(
     );
     let submit = {
         let d = state.dispatcher();
+        let form = form.clone();
         let open = open.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -328,10 +366,39 @@ fn rule_form(
             for field in RULE_FORM_FIELDS {
                 values.set(field, form_value(&e, field));
             }
+            // The form keeps what was typed: a refused rule is corrected, not retyped.
+            form.set(Some(OpenForm {
+                values: values.clone(),
+                ..open.clone()
+            }));
             d.dispatch(Action::Edit(Edit::PutRule {
                 nsg: open.nsg.clone(),
                 replaces: open.replaces.clone(),
                 rule: Box::new(values),
+            }));
+        })
+    };
+    // What is typed is kept in the form's state, so a re-render (the packet playing, a
+    // refused rule) shows it rather than the values the form was opened with.
+    let typed = {
+        let form = form.clone();
+        let open = open.clone();
+        Callback::from(move |e: InputEvent| {
+            // Yew delegates events, so the form is found from the control typed in.
+            let Some(element) = e
+                .target_dyn_into::<web_sys::Element>()
+                .and_then(|t| t.closest("form").ok().flatten())
+                .and_then(|f| f.dyn_into::<web_sys::HtmlFormElement>().ok())
+            else {
+                return;
+            };
+            let mut values = RuleForm::default();
+            for field in RULE_FORM_FIELDS {
+                values.set(field, named_value(&element, field));
+            }
+            form.set(Some(OpenForm {
+                values,
+                ..open.clone()
             }));
         })
     };
@@ -353,43 +420,18 @@ fn rule_form(
         let invalid = (!here.is_empty()).then_some("true");
         let described = (!here.is_empty()).then(|| error_id.clone());
         let value = open.values.get(name).to_owned();
-        // Controlled: what is typed goes into the form's state, so a refused save (which
-        // re-renders) keeps it.
-        let typed = {
-            let form = form.clone();
-            move |value: String| {
-                if let Some(mut open) = (*form).clone() {
-                    open.values.set(name, value);
-                    form.set(Some(open));
-                }
-            }
-        };
         let control = match kind {
-            FieldKind::Text(placeholder) => {
-                let oninput = Callback::from(move |e: InputEvent| {
-                    if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
-                        typed(input.value());
-                    }
-                });
-                html! {
-                    <input name={name} id={format!("rule-{name}")} value={value} placeholder={placeholder} aria-invalid={invalid}
-                        aria-describedby={described} autocomplete="off" spellcheck="false" {oninput} />
-                }
-            }
-            FieldKind::Choice(options) => {
-                let onchange = Callback::from(move |e: Event| {
-                    if let Some(select) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
-                        typed(select.value());
-                    }
-                });
-                html! {
-                    <select name={name} id={format!("rule-{name}")} aria-invalid={invalid} aria-describedby={described} {onchange}>
-                        { for options.iter().map(|o| html! {
-                            <option value={*o} selected={o.eq_ignore_ascii_case(&value)}>{ *o }</option>
-                        }) }
-                    </select>
-                }
-            }
+            FieldKind::Text(placeholder) => html! {
+                <input name={name} id={format!("rule-{name}")} value={value} placeholder={placeholder}
+                    aria-invalid={invalid} aria-describedby={described} autocomplete="off" spellcheck="false" />
+            },
+            FieldKind::Choice(options) => html! {
+                <select name={name} id={format!("rule-{name}")} aria-invalid={invalid} aria-describedby={described}>
+                    { for options.iter().map(|o| html! {
+                        <option value={*o} selected={o.eq_ignore_ascii_case(&value)}>{ *o }</option>
+                    }) }
+                </select>
+            },
         };
         html! {
             <div class={classes!("field", (!here.is_empty()).then_some("invalid"))}>
@@ -400,7 +442,7 @@ fn rule_form(
         }
     };
     html! {
-        <form class="rule-form" aria-label={title.clone()} onsubmit={submit} novalidate=true>
+        <form class="rule-form" aria-label={title.clone()} onsubmit={submit} oninput={typed} novalidate=true>
             <h4>{ title }</h4>
             if !general.is_empty() {
                 <p class="field-error">{ general.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("; ") }</p>
@@ -435,6 +477,7 @@ const NEW_NSG: &str = "\u{1}new";
 fn subnets_section(
     state: &UseReducerHandle<State>,
     scenario: &Scenario,
+    drafts: &Drafts,
     refused: &Refusals<'_>,
 ) -> Html {
     let subnets = scenario.vnet.subnets.iter().map(|subnet| {
@@ -462,7 +505,13 @@ fn subnets_section(
         };
         let problems = refused(&|e| matches!(e, Edit::SubnetNsg { subnet, .. } if *subnet == name));
         let current = subnet.network_security_group.clone().unwrap_or_default();
-        let suggestion = format!("{}-nsg", subnet.name);
+        let draft_key = format!("subnet:{}", subnet.name);
+        let new_name = drafts
+            .get(&draft_key)
+            .cloned()
+            .unwrap_or_else(|| format!("{}-nsg", subnet.name));
+        let error_id = format!("subnet-{}-error", subnet.name);
+        let invalid = !problems.is_empty();
         html! {
             <form class="inline-form" aria-label={format!("NSG of subnet {}", subnet.name)} onsubmit={submit}>
                 <label>
@@ -476,9 +525,11 @@ fn subnets_section(
                         <option value={NEW_NSG}>{ "a new NSG named…" }</option>
                     </select>
                 </label>
-                <input name="new" aria-label={format!("New NSG name for subnet {}", subnet.name)} placeholder={suggestion} />
+                <input name="new" aria-label={format!("New NSG name for subnet {}", subnet.name)} value={new_name}
+                    oninput={remember(drafts, draft_key)} aria-invalid={invalid.then_some("true")}
+                    aria-describedby={invalid.then(|| error_id.clone())} autocomplete="off" spellcheck="false" />
                 <button type="submit">{ "Apply" }</button>
-                { field_error(&format!("subnet-{}-error", subnet.name), &problems.iter().collect::<Vec<_>>()) }
+                { field_error(&error_id, &problems.iter().collect::<Vec<_>>()) }
             </form>
         }
     });
@@ -542,6 +593,7 @@ fn nodes_section(
 fn services_section(
     state: &UseReducerHandle<State>,
     scenario: &Scenario,
+    drafts: &Drafts,
     refused: &Refusals<'_>,
 ) -> Html {
     let services: Vec<_> = scenario
@@ -599,11 +651,11 @@ fn services_section(
             refused(&|e| matches!(e, Edit::SourceRanges { service, .. } if *service == name));
         let local = service.external_traffic_policy == ExternalTrafficPolicy::Local;
         let ranges_id = format!("ranges-{name}-error");
-        let now_ranges = if service.load_balancer_source_ranges.is_empty() {
-            "(now: every source) ".to_owned()
-        } else {
-            format!("(now: {}) ", service.load_balancer_source_ranges.join(", "))
-        };
+        let draft_key = format!("ranges:{name}");
+        let ranges = drafts
+            .get(&draft_key)
+            .cloned()
+            .unwrap_or_else(|| service.load_balancer_source_ranges.join(", "));
         html! {
             <div class="service-edit">
                 <h4>{ format!("Service {}", service.name) }</h4>
@@ -618,8 +670,8 @@ fn services_section(
                 </div>
                 <form class="inline-form" aria-label={format!("Source ranges of {}", service.name)} onsubmit={ranges_submit}>
                     <label>{ "loadBalancerSourceRanges " }
-                        <span class="dim">{ now_ranges }</span>
-                        <input name="ranges" placeholder="203.0.113.0/24, 198.51.100.0/24 (empty: every source)" aria-invalid={(!range_problems.is_empty()).then_some("true")}
+                        <input name="ranges" value={ranges} oninput={remember(drafts, draft_key)}
+                            placeholder="empty: every source" aria-invalid={(!range_problems.is_empty()).then_some("true")}
                             aria-describedby={(!range_problems.is_empty()).then(|| ranges_id.clone())}
                             aria-label={format!("loadBalancerSourceRanges of {}", service.name)} spellcheck="false" />
                     </label>
