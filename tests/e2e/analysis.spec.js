@@ -31,8 +31,8 @@ test("the blog's cluster exposes exactly TCP 8080 on 203.0.113.10 to every Inter
     expect(t).toContain("203.0.113.10:8080");
     expect(t).toContain("from every Internet source");
   }
-  expect(texts.some((t) => t.startsWith(`nic:${BLOG_NIC} TCP 8080`))).toBe(true);
-  expect(texts.filter((t) => t.startsWith("pod:kuard-vnode-")).length).toBeGreaterThanOrEqual(1);
+  expect(texts.some((t) => t.startsWith(`NIC ${BLOG_NIC} TCP 8080`))).toBe(true);
+  expect(texts.filter((t) => t.startsWith("pod kuard-vnode-")).length).toBeGreaterThanOrEqual(1);
   // The explanation names the cloud provider's rule.
   await expect(exposedList(page)).toContainText("a094204ca555d11e9b1619a6af760136-TCP-8080-Internet");
   // Marked on the diagram: the NIC, the pods, the public IP; nothing else.

@@ -38,3 +38,44 @@ pub fn nsg_on_subnet(nsg: &str, subnet: &str) -> String {
 pub fn nsg_on_nic(nsg: &str, nic: &str) -> String {
     format!("nsg:{nsg}@nic:{nic}")
 }
+
+/// A component id in words, for lists: `nic:aks-...-nic-0` is `NIC aks-...-nic-0`.
+pub fn describe(id: &str) -> String {
+    let Some((kind, name)) = id.split_once(':') else {
+        return if id == INTERNET {
+            "the Internet".to_owned()
+        } else {
+            id.to_owned()
+        };
+    };
+    let word = match kind {
+        "client" => "client",
+        "public-ip" => "public IP",
+        "lb" => "load balancer",
+        "vnet" => "VNet",
+        "subnet" => "subnet",
+        "node" => "node",
+        "nic" => "NIC",
+        "kube-proxy" => "kube-proxy on",
+        "pod" => "pod",
+        "nsg" => {
+            return match name.split_once('@') {
+                Some((nsg, place)) => format!("NSG {nsg} on {}", describe(place)),
+                None => format!("NSG {name}"),
+            }
+        }
+        _ => return id.to_owned(),
+    };
+    format!("{word} {name}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_read_as_words() {
+        assert_eq!(super::describe("nic:n-0"), "NIC n-0");
+        assert_eq!(super::describe("nsg:x@subnet:aks"), "NSG x on subnet aks");
+        assert_eq!(super::describe("internet"), "the Internet");
+        assert_eq!(super::describe("odd"), "odd");
+    }
+}

@@ -85,8 +85,8 @@ fn list(found: &Exposure) -> Html {
                 let x = &e.explanation;
                 html! {
                     <li data-exposed={e.component.clone()}>
-                        <strong>{ format!("{} {} {}", e.component, e.protocol.as_str().to_ascii_uppercase(), port_texts(&e.ports).join(",")) }</strong>
-                        { format!(" via {} {}:{}", e.public_ip, e.public_ip_address, port_texts(&e.frontend_ports).join(",")) }
+                        <strong>{ format!("{} {} {}", packetwalk::component::describe(&e.component), e.protocol.as_str().to_ascii_uppercase(), port_texts(&e.ports).join(",")) }</strong>
+                        { format!(" via {}:{} ({})", e.public_ip_address, port_texts(&e.frontend_ports).join(","), packetwalk::component::describe(&e.public_ip)) }
                         <br />
                         <span class="sources">{ format!("from {sources}") }</span>
                         <details>
