@@ -535,6 +535,64 @@ fn ports_of(flow: &Flow) -> (Option<u16>, Option<u16>) {
     }
 }
 
+/// The access the NSG gives a flow, without the explanation: the first rule by priority
+/// whose five conditions match decides, with the same matching as [`evaluate_nsg`]
+/// (which a property test checks). `Deny` when nothing matches. For callers that only
+/// need the verdict many times over, such as the health probes of a large scenario.
+pub fn decide_access(nsg: &NetworkSecurityGroup, flow: &Flow, ctx: &EvalContext) -> Access {
+    let tags = TagResolver::new(ctx);
+    let (source_ip, _) = flow.source();
+    let (destination_ip, _) = flow.destination();
+    let (source_port, destination_port) = ports_of(flow);
+    let (source_asgs, destination_asgs) = match flow.direction {
+        Direction::Inbound => (&ctx.remote_asgs, &ctx.local_asgs),
+        Direction::Outbound => (&ctx.local_asgs, &ctx.remote_asgs),
+    };
+    for rule_ref in rules_in_priority_order(nsg, flow.direction) {
+        let Some(rule) = rule_ref.rule(nsg) else {
+            continue;
+        };
+        let mut facts = Facts::default();
+        let matched = match_protocol(&rule.protocol, flow.protocol, &mut facts).is_yes()
+            && match_address(
+                &rule.source,
+                source_field(&rule.source),
+                source_ip,
+                source_asgs,
+                &tags,
+                &mut facts,
+            )
+            .is_yes()
+            && match_ports(
+                &rule.source_ports,
+                ports_field("source", &rule.source_ports),
+                source_port,
+                &mut facts,
+            )
+            .is_yes()
+            && match_address(
+                &rule.destination,
+                destination_field(&rule.destination),
+                destination_ip,
+                destination_asgs,
+                &tags,
+                &mut facts,
+            )
+            .is_yes()
+            && match_ports(
+                &rule.destination_ports,
+                ports_field("destination", &rule.destination_ports),
+                destination_port,
+                &mut facts,
+            )
+            .is_yes();
+        if matched {
+            return rule.access;
+        }
+    }
+    Access::Deny
+}
+
 /// Evaluates one NSG for a flow, as Network Watcher's NSG diagnostics would show it.
 pub fn evaluate_nsg(
     nsg: &NetworkSecurityGroup,

@@ -305,6 +305,7 @@ proptest! {
             prop_assert_eq!((explained.access, deciding), expected, "explained, flow {:?}", flow);
             let decision = compiled.decide(flow);
             prop_assert_eq!((decision.access, decision.rule.map(|r| (r.kind, r.index))), expected, "compiled, flow {:?}", flow);
+            prop_assert_eq!(packetwalk::eval::decide_access(&nsg, flow, &ctx), expected.0, "decide_access, flow {:?}", flow);
             // Every rule of the direction is listed, in priority order, one decided at most.
             let priorities: Vec<u32> = explained.rules.iter().map(|r| r.priority).collect();
             prop_assert!(priorities.windows(2).all(|w| w[0] <= w[1]));

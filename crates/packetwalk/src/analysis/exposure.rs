@@ -121,6 +121,9 @@ type PassedKey = (
 struct BoxCache {
     nsgs: HashMap<(String, Direction, Protocol, Vec<String>), CachedNsg>,
     passed: HashMap<PassedKey, Rc<[Passed]>>,
+    /// A Service's ready endpoints, by its index in the scenario: the same for every
+    /// node that forwards to it.
+    endpoints: HashMap<usize, Vec<usize>>,
 }
 
 impl BoxCache {
@@ -294,6 +297,8 @@ struct Entries {
     entries: Vec<ExposureEntry>,
     /// Component id to the indices of its entries.
     index: HashMap<String, Vec<usize>>,
+    /// The paths each entry lists, by entry index, to skip repeats without a scan.
+    seen_paths: HashMap<usize, std::collections::HashSet<String>>,
 }
 
 impl Entries {
@@ -319,6 +324,7 @@ impl Entries {
                 })
             })
         });
+        let at = position.unwrap_or(self.entries.len());
         let entry = match position.and_then(|i| self.entries.get_mut(i)) {
             Some(entry) => entry,
             None => {
@@ -360,7 +366,7 @@ impl Entries {
         if entry.explanation.service.is_none() {
             entry.explanation.service = service;
         }
-        if !entry.explanation.paths.contains(&path) {
+        if self.seen_paths.entry(at).or_default().insert(path.clone()) {
             entry.explanation.paths.push(path);
         }
     }
@@ -623,7 +629,7 @@ fn kube_proxy(
 ) {
     let destination = passed.region.destinations.clone();
     let ports = &passed.region.destination_ports;
-    for service in &scenario.services {
+    for (service_index, service) in scenario.services.iter().enumerate() {
         for service_port in &service.ports {
             let service_protocol = service_port
                 .protocol
@@ -644,7 +650,18 @@ fn kube_proxy(
             if !by_ingress && !by_node_port {
                 continue;
             }
-            let mut endpoints = ready_endpoints(scenario, service);
+            let ready = cache.endpoints.entry(service_index).or_insert_with(|| {
+                let pods = ready_endpoints(scenario, service);
+                scenario
+                    .pods
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| pods.iter().any(|r| std::ptr::eq(*r, *p)))
+                    .map(|(i, _)| i)
+                    .collect()
+            });
+            let mut endpoints: Vec<&crate::scenario::Pod> =
+                ready.iter().filter_map(|&i| scenario.pods.get(i)).collect();
             let local = service.external_traffic_policy == ExternalTrafficPolicy::Local;
             if local {
                 endpoints.retain(|pod| pod.node == node.name);
