@@ -286,19 +286,17 @@ pub fn apply(scenario: &mut Scenario, edit: &Edit) -> Result<Applied, Refused> {
         Edit::AddNode => add_node(&mut next),
         Edit::AddPod { node, like } => add_pod(&mut next, node, like.as_deref()),
         Edit::TrafficPolicy { service, policy } => {
-            change_service(&mut next, service, "externalTrafficPolicy", |s, next| {
+            change_service(&mut next, service, "externalTrafficPolicy", |s| {
                 s.external_traffic_policy = *policy;
-                s.health_check_node_port = match policy {
-                    ExternalTrafficPolicy::Cluster => None,
-                    ExternalTrafficPolicy::Local => {
-                        s.health_check_node_port.or_else(|| free_node_port(next))
-                    }
-                };
+                // Local without a healthCheckNodePort gets one from the reconciliation.
+                if *policy == ExternalTrafficPolicy::Cluster {
+                    s.health_check_node_port = None;
+                }
                 Ok(())
             })
         }
         Edit::SourceRanges { service, ranges } => {
-            change_service(&mut next, service, "loadBalancerSourceRanges", |s, _| {
+            change_service(&mut next, service, "loadBalancerSourceRanges", |s| {
                 let mut clean = Vec::new();
                 for range in ranges.iter().map(|r| r.trim()).filter(|r| !r.is_empty()) {
                     if range.parse::<IpNet>().is_err() {
@@ -1114,27 +1112,11 @@ fn add_pod(
     })
 }
 
-/// A NodePort no Service uses yet, for a health check node port (Kubernetes allocates
-/// one at random from 30000-32767; the first free one is as good for a model).
-fn free_node_port(scenario: &Scenario) -> Option<u16> {
-    let used: Vec<u16> = scenario
-        .services
-        .iter()
-        .flat_map(|s| {
-            s.ports
-                .iter()
-                .filter_map(|p| p.node_port)
-                .chain(s.health_check_node_port)
-        })
-        .collect();
-    (30000..=32767).find(|p| !used.contains(p))
-}
-
 fn change_service(
     scenario: &mut Scenario,
     name: &str,
     field: &str,
-    change: impl FnOnce(&mut crate::scenario::Service, &Scenario) -> Result<(), Refused>,
+    change: impl FnOnce(&mut crate::scenario::Service) -> Result<(), Refused>,
 ) -> Result<Applied, Refused> {
     let Some(found) = scenario.services.iter().find(|s| s.name == name) else {
         return Err(refused(
@@ -1154,7 +1136,7 @@ fn change_service(
         ));
     }
     let mut service = found.clone();
-    change(&mut service, scenario)?;
+    change(&mut service)?;
     let naming = naming(scenario);
     let changes = apply_service(scenario, service, naming)
         .map_err(|err| refused(format!("Service {name}"), Some(field), err.to_string()))?;

@@ -535,62 +535,102 @@ fn ports_of(flow: &Flow) -> (Option<u16>, Option<u16>) {
     }
 }
 
+/// A flow as a rule's five conditions look at it, with the NSG's service tags resolved.
+struct FlowView<'a> {
+    protocol: Protocol,
+    source_ip: IpAddr,
+    destination_ip: IpAddr,
+    source_port: Option<u16>,
+    destination_port: Option<u16>,
+    source_asgs: &'a [String],
+    destination_asgs: &'a [String],
+    tags: TagResolver<'a>,
+}
+
+/// What each of a rule's five conditions says about a flow.
+struct RuleChecks {
+    protocol: MatchResult,
+    source: MatchResult,
+    source_port: MatchResult,
+    destination: MatchResult,
+    destination_port: MatchResult,
+}
+
+impl RuleChecks {
+    fn matched(&self) -> bool {
+        self.protocol.is_yes()
+            && self.source.is_yes()
+            && self.source_port.is_yes()
+            && self.destination.is_yes()
+            && self.destination_port.is_yes()
+    }
+}
+
+impl<'a> FlowView<'a> {
+    fn new(flow: &Flow, ctx: &'a EvalContext) -> FlowView<'a> {
+        let (source_port, destination_port) = ports_of(flow);
+        let (source_asgs, destination_asgs) = match flow.direction {
+            Direction::Inbound => (&ctx.remote_asgs, &ctx.local_asgs),
+            Direction::Outbound => (&ctx.local_asgs, &ctx.remote_asgs),
+        };
+        FlowView {
+            protocol: flow.protocol,
+            source_ip: flow.source().0,
+            destination_ip: flow.destination().0,
+            source_port,
+            destination_port,
+            source_asgs,
+            destination_asgs,
+            tags: TagResolver::new(ctx),
+        }
+    }
+
+    fn check(&self, rule: &SecurityRule, facts: &mut Facts) -> RuleChecks {
+        RuleChecks {
+            protocol: match_protocol(&rule.protocol, self.protocol, facts),
+            source: match_address(
+                &rule.source,
+                source_field(&rule.source),
+                self.source_ip,
+                self.source_asgs,
+                &self.tags,
+                facts,
+            ),
+            source_port: match_ports(
+                &rule.source_ports,
+                ports_field("source", &rule.source_ports),
+                self.source_port,
+                facts,
+            ),
+            destination: match_address(
+                &rule.destination,
+                destination_field(&rule.destination),
+                self.destination_ip,
+                self.destination_asgs,
+                &self.tags,
+                facts,
+            ),
+            destination_port: match_ports(
+                &rule.destination_ports,
+                ports_field("destination", &rule.destination_ports),
+                self.destination_port,
+                facts,
+            ),
+        }
+    }
+}
+
 /// The access the NSG gives a flow, without the explanation: the first rule by priority
 /// whose five conditions match decides, with the same matching as [`evaluate_nsg`]
 /// (which a property test checks). `Deny` when nothing matches. For callers that only
 /// need the verdict many times over, such as the health probes of a large scenario.
 pub fn decide_access(nsg: &NetworkSecurityGroup, flow: &Flow, ctx: &EvalContext) -> Access {
-    let tags = TagResolver::new(ctx);
-    let (source_ip, _) = flow.source();
-    let (destination_ip, _) = flow.destination();
-    let (source_port, destination_port) = ports_of(flow);
-    let (source_asgs, destination_asgs) = match flow.direction {
-        Direction::Inbound => (&ctx.remote_asgs, &ctx.local_asgs),
-        Direction::Outbound => (&ctx.local_asgs, &ctx.remote_asgs),
-    };
-    for rule_ref in rules_in_priority_order(nsg, flow.direction) {
-        let Some(rule) = rule_ref.rule(nsg) else {
-            continue;
-        };
-        let mut facts = Facts::default();
-        let matched = match_protocol(&rule.protocol, flow.protocol, &mut facts).is_yes()
-            && match_address(
-                &rule.source,
-                source_field(&rule.source),
-                source_ip,
-                source_asgs,
-                &tags,
-                &mut facts,
-            )
-            .is_yes()
-            && match_ports(
-                &rule.source_ports,
-                ports_field("source", &rule.source_ports),
-                source_port,
-                &mut facts,
-            )
-            .is_yes()
-            && match_address(
-                &rule.destination,
-                destination_field(&rule.destination),
-                destination_ip,
-                destination_asgs,
-                &tags,
-                &mut facts,
-            )
-            .is_yes()
-            && match_ports(
-                &rule.destination_ports,
-                ports_field("destination", &rule.destination_ports),
-                destination_port,
-                &mut facts,
-            )
-            .is_yes();
-        if matched {
-            return rule.access;
-        }
-    }
-    Access::Deny
+    let view = FlowView::new(flow, ctx);
+    rules_in_priority_order(nsg, flow.direction)
+        .iter()
+        .filter_map(|r| r.rule(nsg))
+        .find(|rule| view.check(rule, &mut Facts::default()).matched())
+        .map_or(Access::Deny, |rule| rule.access)
 }
 
 /// Evaluates one NSG for a flow, as Network Watcher's NSG diagnostics would show it.
@@ -600,14 +640,7 @@ pub fn evaluate_nsg(
     flow: &Flow,
     ctx: &EvalContext,
 ) -> NsgEvaluation {
-    let tags = TagResolver::new(ctx);
-    let (source_ip, _) = flow.source();
-    let (destination_ip, _) = flow.destination();
-    let (source_port, destination_port) = ports_of(flow);
-    let (source_asgs, destination_asgs) = match flow.direction {
-        Direction::Inbound => (&ctx.remote_asgs, &ctx.local_asgs),
-        Direction::Outbound => (&ctx.local_asgs, &ctx.remote_asgs),
-    };
+    let view = FlowView::new(flow, ctx);
     let order = rules_in_priority_order(nsg, flow.direction);
     let mut rules = Vec::with_capacity(order.len());
     let mut deciding = None;
@@ -621,40 +654,8 @@ pub fn evaluate_nsg(
             continue;
         };
         let mut facts = Facts::default();
-        let protocol = match_protocol(&rule.protocol, flow.protocol, &mut facts);
-        let source = match_address(
-            &rule.source,
-            source_field(&rule.source),
-            source_ip,
-            source_asgs,
-            &tags,
-            &mut facts,
-        );
-        let source_port_result = match_ports(
-            &rule.source_ports,
-            ports_field("source", &rule.source_ports),
-            source_port,
-            &mut facts,
-        );
-        let destination = match_address(
-            &rule.destination,
-            destination_field(&rule.destination),
-            destination_ip,
-            destination_asgs,
-            &tags,
-            &mut facts,
-        );
-        let destination_port_result = match_ports(
-            &rule.destination_ports,
-            ports_field("destination", &rule.destination_ports),
-            destination_port,
-            &mut facts,
-        );
-        let matched = protocol.is_yes()
-            && source.is_yes()
-            && source_port_result.is_yes()
-            && destination.is_yes()
-            && destination_port_result.is_yes();
+        let checks = view.check(rule, &mut facts);
+        let matched = checks.matched();
         let decided = matched && deciding.is_none();
         if deciding.is_none() {
             virtual_network_used |= facts.virtual_network_used;
@@ -671,11 +672,11 @@ pub fn evaluate_nsg(
             index: rule_ref.index,
             priority: rule.priority,
             access: rule.access,
-            protocol,
-            source,
-            source_port: source_port_result,
-            destination,
-            destination_port: destination_port_result,
+            protocol: checks.protocol,
+            source: checks.source,
+            source_port: checks.source_port,
+            destination: checks.destination,
+            destination_port: checks.destination_port,
             matched,
             decided,
         });

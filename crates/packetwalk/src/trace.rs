@@ -1079,7 +1079,7 @@ impl<'a> Walk<'a> {
                         hop.component.clone(),
                         Action::Route,
                         Leg::Return,
-                        format!("Back through {}", describe_component(&hop.component)),
+                        format!("Back through {}", component::describe(&hop.component)),
                         "The reply takes the flow's way back.".to_owned(),
                         "§4.5",
                     );
@@ -1412,16 +1412,6 @@ fn capitalise(text: &str) -> String {
             .chain(chars)
             .collect(),
         None => String::new(),
-    }
-}
-
-fn describe_component(id: &str) -> String {
-    match id.split_once(':') {
-        Some(("public-ip", name)) => format!("public IP {name}"),
-        Some(("lb", name)) => format!("load balancer {name}"),
-        Some(("node", name)) => format!("node {name}"),
-        Some((kind, name)) => format!("{kind} {name}"),
-        None => id.to_owned(),
     }
 }
 

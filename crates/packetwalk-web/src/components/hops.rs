@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use packetwalk::eval::{MatchResult, NsgEvaluation, RuleKind, RuleRef};
 use packetwalk::export::rule_row;
+use packetwalk::export::RULE_TABLE_HEADERS;
 use packetwalk::scenario::Scenario;
 use packetwalk::trace::{Action, Hop, Leg, Trace, Verdict};
 use wasm_bindgen::JsCast;
@@ -194,9 +195,9 @@ pub fn rule_table(props: &RuleTableProps) -> Html {
                 </caption>
                 <thead>
                     <tr>
-                        { for ORDER.iter().take(3).map(|&i| html! { <th scope="col">{ HEADERS[i] }</th> }) }
+                        { for ORDER.iter().take(3).map(|&i| html! { <th scope="col">{ RULE_TABLE_HEADERS[i] }</th> }) }
                         { for checks.iter().map(|h| html! { <th scope="col" class="check">{ *h }</th> }) }
-                        { for ORDER.iter().skip(3).map(|&i| html! { <th scope="col" class="az">{ HEADERS[i] }</th> }) }
+                        { for ORDER.iter().skip(3).map(|&i| html! { <th scope="col" class="az">{ RULE_TABLE_HEADERS[i] }</th> }) }
                     </tr>
                 </thead>
                 <tbody>
@@ -207,7 +208,7 @@ pub fn rule_table(props: &RuleTableProps) -> Html {
                             (Some(n), Some(rule)) => rule_row(n, rule).cells().map(str::to_owned).to_vec(),
                             _ => vec![r.name.clone(), String::new(), r.priority.to_string()],
                         };
-                        cells.resize(HEADERS.len(), String::new());
+                        cells.resize(RULE_TABLE_HEADERS.len(), String::new());
                         let chosen = *selected == Some(rule_ref);
                         let cell = |i: usize| html! { <td>{ cells.get(i).cloned().unwrap_or_default() }</td> };
                         html! {
@@ -228,22 +229,6 @@ pub fn rule_table(props: &RuleTableProps) -> Html {
         </div>
     }
 }
-
-/// The columns of `az network nsg rule list -o table`, in its order.
-const HEADERS: [&str; 12] = [
-    "Name",
-    "ResourceGroup",
-    "Priority",
-    "SourcePortRanges",
-    "SourceAddressPrefixes",
-    "SourceASG",
-    "Access",
-    "Protocol",
-    "Direction",
-    "DestinationPortRanges",
-    "DestinationAddressPrefixes",
-    "DestinationASG",
-];
 
 /// The order shown: name, priority and access, (the five checks), then the rule's
 /// conditions, then the rest.
