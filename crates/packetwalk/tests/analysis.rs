@@ -460,3 +460,69 @@ fn lint_blog_is_clean() {
     let nsg = scenario.network_security_groups.get(BLOG_NSG).unwrap();
     assert!(lint_nsg_in_scenario(nsg, &scenario).is_empty());
 }
+
+fn three_nodes() -> Scenario {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../www/scenarios/three-nodes.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Spec §4 (Cluster policy: SNAT to the node's IP, then across the VNet) and §1: an
+/// outbound rule that denies one pod's address closes the SNATed hops to that pod only.
+/// The exposure reuses a hop's answer for addresses the NSGs cannot tell apart, so this
+/// checks that two pods the rule does tell apart get different answers.
+#[test]
+fn snat_hops_are_decided_per_pod_address() {
+    let mut scenario = three_nodes();
+    let mut deny = rule(
+        "deny-to-k2x9p",
+        100,
+        Access::Deny,
+        "Tcp",
+        &["*"],
+        &["10.224.0.20/32"],
+        &["8080"],
+    );
+    deny.direction = Direction::Outbound;
+    scenario
+        .network_security_groups
+        .get_mut("aks-agentpool-31415926-nsg")
+        .unwrap()
+        .security_rules
+        .push(deny);
+    let found = exposure(&scenario);
+    let paths = |pod: &str| -> Vec<String> {
+        found
+            .entries
+            .iter()
+            .filter(|e| e.component == format!("pod:{pod}"))
+            .flat_map(|e| e.explanation.paths.clone())
+            .collect()
+    };
+    // The denied pod: only through its own node, where kube-proxy needs no SNAT.
+    let denied = paths("web-cluster-5d9f7c8b6-k2x9p");
+    assert!(!denied.is_empty(), "{found:#?}");
+    assert!(
+        denied
+            .iter()
+            .all(|p| p.contains("-> node aks-nodepool1-31415926-0") && !p.contains("SNAT")),
+        "{denied:#?}"
+    );
+    // The other Cluster pod: still through every node, two of them by SNAT.
+    let open = paths("web-cluster-5d9f7c8b6-m7q4w");
+    assert_eq!(
+        open.iter().filter(|p| p.contains("SNAT")).count(),
+        2,
+        "{open:#?}"
+    );
+    for node in ["1", "2"] {
+        assert!(
+            found.notes.iter().any(|n| n
+                == &format!("The NSGs deny the SNATed hop from node aks-nodepool1-31415926-{node} to pod web-cluster-5d9f7c8b6-k2x9p on aks-nodepool1-31415926-0.")),
+            "{:#?}",
+            found.notes
+        );
+    }
+}

@@ -46,9 +46,11 @@ proptest! {
         prop_assert_eq!(sa.is_subset(&sb), ra.is_subset(&rb));
         let universe: BTreeSet<u16> = (0u16..=70).collect();
         prop_assert_eq!(members(&sa.complement()), &universe - &ra);
-        // Canonical: sorted, disjoint, not adjacent.
-        for w in sa.ranges().windows(2) {
-            prop_assert!(w[0].1 + 1 < w[1].0);
+        // Canonical: sorted, disjoint, not adjacent, whichever operation built it.
+        for set in [&sa, &sa.union(&sb), &sa.intersect(&sb), &sa.subtract(&sb), &sa.complement()] {
+            for w in set.ranges().windows(2) {
+                prop_assert!(w[0].1 + 1 < w[1].0);
+            }
         }
     }
 
@@ -79,6 +81,30 @@ proptest! {
         let in_x = x.contains(ip, probe.0, ip, probe.1);
         let in_y = y.contains(ip, probe.0, ip, probe.1);
         prop_assert_eq!(count, usize::from(in_x && !in_y));
+    }
+
+    /// `split` (the carving's one-pass cut) gives the intersection and the same pieces
+    /// as `intersect` and `subtract`, in all four dimensions.
+    #[test]
+    fn region_split_is_intersect_and_subtract(
+        sets in prop::collection::vec(small_set(), 8),
+        v4 in prop::collection::vec((any::<u32>(), 0u32..3000), 4),
+    ) {
+        let ports = |r: &Vec<(u16, u16)>| IntervalSet::from_ranges(r.clone());
+        // Addresses: small sets near 10.0.0.0, so the two boxes often overlap.
+        let addrs = |r: &Vec<(u16, u16)>, (base, extra): (u32, u32)| AddrSet {
+            v4: IntervalSet::from_ranges(r.iter().map(|&(a, b)| (0x0a00_0000 + u32::from(a), 0x0a00_0000 + u32::from(b) + extra % 4))),
+            v6: if base % 3 == 0 { IntervalSet::full() } else { IntervalSet::empty() },
+        };
+        let x = Region { sources: addrs(&sets[0], v4[0]), source_ports: ports(&sets[1]), destinations: addrs(&sets[2], v4[1]), destination_ports: ports(&sets[3]) };
+        let y = Region { sources: addrs(&sets[4], v4[2]), source_ports: ports(&sets[5]), destinations: addrs(&sets[6], v4[3]), destination_ports: ports(&sets[7]) };
+        let (inside, outside) = x.clone().split(&y);
+        prop_assert_eq!(inside, x.intersect(&y));
+        if x.intersects(&y) {
+            prop_assert_eq!(outside, x.subtract(&y));
+        } else {
+            prop_assert_eq!(outside, vec![x]);
+        }
     }
 }
 

@@ -28,7 +28,7 @@ use std::net::IpAddr;
 use std::rc::Rc;
 
 /// The kind of component an exposure entry is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ExposedKind {
     Nic,
@@ -119,11 +119,36 @@ type PassedKey = (
 /// between two nodes is different for every pair: not memoised.)
 #[derive(Default)]
 struct BoxCache {
-    nsgs: HashMap<(String, Direction, Protocol, Vec<String>), CachedNsg>,
+    /// By the NSG's index in the scenario (not its name: no string to hash per lookup).
+    nsgs: HashMap<(usize, Direction, Protocol, Vec<String>), CachedNsg>,
     passed: HashMap<PassedKey, Rc<[Passed]>>,
     /// A Service's ready endpoints, by its index in the scenario: the same for every
     /// node that forwards to it.
     endpoints: HashMap<usize, Vec<usize>>,
+    /// The SNATed hops' answers (see [`snat_crossing`]).
+    snat: HashMap<SnatKey, Rc<[Vec<Rc<str>>]>>,
+    /// What the NSGs of a hop can tell of an address, by address and the hop's NSGs.
+    address_classes: HashMap<(IpAddr, NsgPair, NsgPair, Protocol), usize>,
+    /// The distinct answers of `address_classes`, numbered.
+    class_ids: HashMap<Vec<bool>, usize>,
+}
+
+/// A node's NSGs as the analysis reads them: its subnet's and its NIC's (by index in
+/// the scenario) and the NIC's ASGs.
+type NsgPair = (Option<usize>, Option<usize>, Vec<String>);
+
+/// The SNATed hop's NSGs, protocol and target port, and the classes of its two
+/// addresses.
+type SnatKey = (NsgPair, NsgPair, Protocol, u16, usize, usize);
+
+/// kube-proxy's SNATed hop from a node to a pod on another node (Cluster policy).
+struct Snat<'s> {
+    node: &'s Node,
+    node_ip: IpAddr,
+    pod_node: &'s Node,
+    pod_ip: IpAddr,
+    target_port: u16,
+    protocol: Protocol,
 }
 
 impl BoxCache {
@@ -135,8 +160,14 @@ impl BoxCache {
         scenario: &Scenario,
         node: &Node,
     ) -> &mut CachedNsg {
+        let index = scenario
+            .network_security_groups
+            .nsgs
+            .iter()
+            .position(|n| std::ptr::eq(n, nsg))
+            .unwrap_or(usize::MAX);
         let key = (
-            nsg.name.clone(),
+            index,
             direction,
             protocol,
             node.nic.application_security_groups.clone(),
@@ -195,28 +226,18 @@ fn through_nsgs(
     cache: &mut BoxCache,
     notes: &mut Vec<String>,
 ) -> Rc<[Passed]> {
-    let nsgs = &scenario.network_security_groups;
-    let subnet_nsg = scenario
-        .vnet
-        .subnets
-        .iter()
-        .find(|s| s.name == node.subnet)
-        .and_then(|s| s.network_security_group.as_deref())
-        .and_then(|n| nsgs.get(n));
-    let nic_nsg = node
-        .nic
-        .network_security_group
-        .as_deref()
-        .and_then(|n| nsgs.get(n));
-    let key: PassedKey = (
-        subnet_nsg.map(|n| n.name.clone()),
-        nic_nsg.map(|n| n.name.clone()),
-        node.nic.application_security_groups.clone(),
-        direction,
-        protocol,
-        region,
-    );
-    if let Some(found) = memo.then(|| cache.passed.get(&key)).flatten() {
+    let [subnet_nsg, nic_nsg] = node_nsgs(scenario, node);
+    let key: Option<PassedKey> = memo.then(|| {
+        (
+            subnet_nsg.map(|n| n.name.clone()),
+            nic_nsg.map(|n| n.name.clone()),
+            node.nic.application_security_groups.clone(),
+            direction,
+            protocol,
+            region.clone(),
+        )
+    });
+    if let Some(found) = key.as_ref().and_then(|k| cache.passed.get(k)) {
         // Its notes were written the first time, and notes are kept once each.
         return found.clone();
     }
@@ -225,7 +246,7 @@ fn through_nsgs(
         Direction::Outbound => [nic_nsg, subnet_nsg],
     };
     let mut passed = vec![Passed {
-        region: key.5.clone(),
+        region,
         rules: Vec::new(),
     }];
     for nsg in levels.into_iter().flatten() {
@@ -285,39 +306,195 @@ fn through_nsgs(
         passed = next;
     }
     let passed: Rc<[Passed]> = passed.into();
-    if memo {
+    if let Some(key) = key {
         cache.passed.insert(key, passed.clone());
     }
     passed
+}
+
+/// Which NIC or pod: its kind and its index in the scenario's nodes or pods.
+type Target = (ExposedKind, usize);
+
+/// What a path's text is made of, beyond its entry (component, protocol and
+/// load-balancing rule): the node it enters by, and for a pod the Service and target
+/// port. Equal keys make equal texts, so a repeat is skipped before it is formatted.
+type PathKey = (usize, usize, Option<(usize, u16)>);
+
+fn nsg_pair(scenario: &Scenario, node: &Node) -> NsgPair {
+    let nsgs = &scenario.network_security_groups;
+    let index = |name: Option<&str>| name.and_then(|n| nsgs.nsgs.iter().position(|g| g.name == n));
+    let subnet = scenario
+        .vnet
+        .subnets
+        .iter()
+        .find(|s| s.name == node.subnet)
+        .and_then(|s| s.network_security_group.as_deref());
+    (
+        index(subnet),
+        index(node.nic.network_security_group.as_deref()),
+        node.nic.application_security_groups.clone(),
+    )
+}
+
+/// The SNATed hop from a node to a pod on another node, through the node's NSGs
+/// outbound and the pod's node's inbound: for each way across, the rules that allow
+/// it; empty when the NSGs deny it.
+///
+/// There is one such hop per (node, pod) pair, thousands in a large cluster, and their
+/// answers repeat: within one hop's NSGs, protocol and port, the answer depends on the
+/// two addresses only through which rules' address sets hold each of them. So the
+/// answer is kept per such class of addresses, and each address's class is worked out
+/// once per set of NSGs.
+fn snat_crossing(
+    scenario: &Scenario,
+    hop: &Snat<'_>,
+    cache: &mut BoxCache,
+    notes: &mut Vec<String>,
+) -> Rc<[Vec<Rc<str>>]> {
+    let (from, to) = (
+        nsg_pair(scenario, hop.node),
+        nsg_pair(scenario, hop.pod_node),
+    );
+    let class = |ip: IpAddr, cache: &mut BoxCache| {
+        let key = (ip, from.clone(), to.clone(), hop.protocol);
+        if let Some(&id) = cache.address_classes.get(&key) {
+            return id;
+        }
+        let mut signature = Vec::new();
+        for (node, direction) in [
+            (hop.node, Direction::Outbound),
+            (hop.pod_node, Direction::Inbound),
+        ] {
+            for nsg in node_nsgs(scenario, node).into_iter().flatten() {
+                let cached = cache.get(nsg, direction, hop.protocol, scenario, node);
+                for b in &cached.boxes {
+                    if let Some(region) = &b.region {
+                        signature.push(region.sources.contains(ip));
+                        signature.push(region.destinations.contains(ip));
+                    }
+                }
+            }
+        }
+        let next = cache.class_ids.len();
+        let id = *cache.class_ids.entry(signature).or_insert(next);
+        cache.address_classes.insert(key, id);
+        id
+    };
+    let key: SnatKey = (
+        from.clone(),
+        to.clone(),
+        hop.protocol,
+        hop.target_port,
+        class(hop.node_ip, cache),
+        class(hop.pod_ip, cache),
+    );
+    if let Some(found) = cache.snat.get(&key) {
+        return found.clone();
+    }
+    let region = Region {
+        sources: AddrSet::from_ip(hop.node_ip),
+        source_ports: PortSet::range(SNAT_PORTS.0, SNAT_PORTS.1),
+        destinations: AddrSet::from_ip(hop.pod_ip),
+        destination_ports: PortSet::single(hop.target_port),
+    };
+    let out = through_nsgs(
+        scenario,
+        hop.node,
+        Direction::Outbound,
+        hop.protocol,
+        region,
+        false,
+        cache,
+        notes,
+    );
+    let mut crossed = Vec::new();
+    for o in out.iter() {
+        crossed.extend(
+            through_nsgs(
+                scenario,
+                hop.pod_node,
+                Direction::Inbound,
+                hop.protocol,
+                o.region.clone(),
+                false,
+                cache,
+                notes,
+            )
+            .iter()
+            .map(|i| {
+                let mut r = o.rules.clone();
+                r.extend(i.rules.iter().cloned());
+                r
+            }),
+        );
+    }
+    let crossed: Rc<[Vec<Rc<str>>]> = crossed.into();
+    cache.snat.insert(key, crossed.clone());
+    crossed
+}
+
+/// A node's subnet NSG and NIC NSG, as found in the scenario.
+fn node_nsgs<'s>(scenario: &'s Scenario, node: &Node) -> [Option<&'s NetworkSecurityGroup>; 2] {
+    let nsgs = &scenario.network_security_groups;
+    let subnet = scenario
+        .vnet
+        .subnets
+        .iter()
+        .find(|s| s.name == node.subnet)
+        .and_then(|s| s.network_security_group.as_deref())
+        .and_then(|n| nsgs.get(n));
+    let nic = node
+        .nic
+        .network_security_group
+        .as_deref()
+        .and_then(|n| nsgs.get(n));
+    [subnet, nic]
 }
 
 /// Accumulates entries keyed by component, protocol and load-balancing rule.
 #[derive(Default)]
 struct Entries {
     entries: Vec<ExposureEntry>,
-    /// Component id to the indices of its entries.
-    index: HashMap<String, Vec<usize>>,
-    /// The paths each entry lists, by entry index, to skip repeats without a scan.
-    seen_paths: HashMap<usize, std::collections::HashSet<String>>,
+    /// Each NIC's or pod's entries, by index.
+    index: HashMap<Target, Vec<usize>>,
+    /// The paths listed so far, by entry index and what makes their text.
+    seen_paths: std::collections::HashSet<PathKey>,
+}
+
+/// What [`Entries::add`] records for one path.
+struct Reached<'s> {
+    target: Target,
+    protocol: Protocol,
+    ports: &'s PortSet,
+    sources: &'s AddrSet,
+    rules: &'s [Rc<str>],
+    service: Option<&'s Service>,
+    /// The node index, and for a pod the Service's index and target port.
+    path_key: (usize, Option<(usize, u16)>),
 }
 
 impl Entries {
-    #[allow(clippy::too_many_arguments)]
+    /// Records one path to a NIC or pod; `component` and `path` are only called for a
+    /// new entry and a new path.
     fn add(
         &mut self,
-        component: String,
-        kind: ExposedKind,
-        protocol: Protocol,
-        ports: &PortSet,
+        reached: Reached<'_>,
         front: &Frontend<'_>,
         frontend_ports: &PortSet,
-        sources: &AddrSet,
-        rules: &[Rc<str>],
-        service: Option<String>,
-        path: String,
+        component: impl FnOnce() -> String,
+        path: impl FnOnce() -> String,
     ) {
+        let Reached {
+            target,
+            protocol,
+            ports,
+            sources,
+            rules,
+            service,
+            path_key,
+        } = reached;
         let lb_rule = &front.rule.name;
-        let position = self.index.get(component.as_str()).and_then(|found| {
+        let position = self.index.get(&target).and_then(|found| {
             found.iter().copied().find(|&i| {
                 self.entries.get(i).is_some_and(|e| {
                     e.protocol == protocol && &e.explanation.load_balancing_rule == lb_rule
@@ -329,12 +506,12 @@ impl Entries {
             Some(entry) => entry,
             None => {
                 self.index
-                    .entry(component.clone())
+                    .entry(target)
                     .or_default()
                     .push(self.entries.len());
                 self.entries.push(ExposureEntry {
-                    component,
-                    kind,
+                    component: component(),
+                    kind: target.0,
                     protocol,
                     ports: PortSet::empty(),
                     public_ip: component::public_ip(front.public_ip_name),
@@ -355,19 +532,25 @@ impl Entries {
                 entry
             }
         };
-        entry.ports = entry.ports.union(ports);
-        entry.frontend_ports = entry.frontend_ports.union(frontend_ports);
-        entry.sources = entry.sources.union(sources);
+        if !ports.is_subset(&entry.ports) {
+            entry.ports = entry.ports.union(ports);
+        }
+        if !frontend_ports.is_subset(&entry.frontend_ports) {
+            entry.frontend_ports = entry.frontend_ports.union(frontend_ports);
+        }
+        if !sources.is_subset(&entry.sources) {
+            entry.sources = entry.sources.union(sources);
+        }
         for rule in rules {
             if !entry.explanation.nsg_rules.iter().any(|r| **r == **rule) {
                 entry.explanation.nsg_rules.push(rule.to_string());
             }
         }
         if entry.explanation.service.is_none() {
-            entry.explanation.service = service;
+            entry.explanation.service = service.map(service_name);
         }
-        if self.seen_paths.entry(at).or_default().insert(path.clone()) {
-            entry.explanation.paths.push(path);
+        if self.seen_paths.insert((at, path_key.0, path_key.1)) {
+            entry.explanation.paths.push(path());
         }
     }
 }
@@ -472,12 +655,17 @@ pub fn exposure(scenario: &Scenario) -> Exposure {
         let sources = internet_all.same_family(address);
         let mut healthy = Vec::new();
         for name in &lb.backend_address_pool {
-            let Some(node) = scenario.nodes.iter().find(|n| &n.name == name) else {
+            let Some((index, node)) = scenario
+                .nodes
+                .iter()
+                .enumerate()
+                .find(|(_, n)| &n.name == name)
+            else {
                 continue;
             };
             let (ok, why) = probe_health(scenario, rule, node);
             if ok {
-                healthy.push(node);
+                healthy.push((index, node));
             } else {
                 notes.push(format!(
                     "Load-balancing rule {}: node {} is unhealthy ({why}), so it gets no traffic.",
@@ -492,14 +680,14 @@ pub fn exposure(scenario: &Scenario) -> Exposure {
             ));
         }
         for protocol in protocols {
-            for node in &healthy {
+            for &(node_index, node) in &healthy {
                 follow_node(
                     scenario,
                     &front,
                     protocol,
                     &frontend_ports,
                     &sources,
-                    node,
+                    (node_index, node),
                     &mut entries,
                     &mut cache,
                     &mut notes,
@@ -533,7 +721,7 @@ fn follow_node(
     protocol: Protocol,
     frontend_ports: &PortSet,
     sources: &AddrSet,
-    node: &Node,
+    (node_index, node): (usize, &Node),
     entries: &mut Entries,
     cache: &mut BoxCache,
     notes: &mut Vec<String>,
@@ -586,23 +774,26 @@ fn follow_node(
     );
     for p in passed.iter() {
         entries.add(
-            component::nic(&node.nic.name),
-            ExposedKind::Nic,
-            protocol,
-            &p.region.destination_ports,
+            Reached {
+                target: (ExposedKind::Nic, node_index),
+                protocol,
+                ports: &p.region.destination_ports,
+                sources: &p.region.sources,
+                rules: &p.rules,
+                service: None,
+                path_key: (node_index, None),
+            },
             front,
             frontend_ports,
-            &p.region.sources,
-            &p.rules,
-            None,
-            format!("{entry_path}: NIC {} receives it", node.nic.name),
+            || component::nic(&node.nic.name),
+            || format!("{entry_path}: NIC {} receives it", node.nic.name),
         );
         kube_proxy(
             scenario,
             front,
             protocol,
             frontend_ports,
-            node,
+            (node_index, node),
             node_ip,
             p,
             &entry_path,
@@ -619,7 +810,7 @@ fn kube_proxy(
     front: &Frontend<'_>,
     protocol: Protocol,
     frontend_ports: &PortSet,
-    node: &Node,
+    (node_index, node): (usize, &Node),
     node_ip: IpAddr,
     passed: &Passed,
     entry_path: &str,
@@ -660,11 +851,13 @@ fn kube_proxy(
                     .map(|(i, _)| i)
                     .collect()
             });
-            let mut endpoints: Vec<&crate::scenario::Pod> =
-                ready.iter().filter_map(|&i| scenario.pods.get(i)).collect();
+            let mut endpoints: Vec<(usize, &crate::scenario::Pod)> = ready
+                .iter()
+                .filter_map(|&i| scenario.pods.get(i).map(|pod| (i, pod)))
+                .collect();
             let local = service.external_traffic_policy == ExternalTrafficPolicy::Local;
             if local {
-                endpoints.retain(|pod| pod.node == node.name);
+                endpoints.retain(|(_, pod)| pod.node == node.name);
             }
             if endpoints.is_empty() {
                 notes.push(format!(
@@ -675,7 +868,7 @@ fn kube_proxy(
                 ));
             }
             let target_port = service_port.target_port.unwrap_or(service_port.port);
-            for pod in endpoints {
+            for (pod_index, pod) in endpoints {
                 let Some(pod_ip) = pod.ip else { continue };
                 if !pod.container_ports.is_empty() && !pod.container_ports.contains(&target_port) {
                     notes.push(format!(
@@ -690,43 +883,15 @@ fn kube_proxy(
                     let Some(pod_node) = scenario.nodes.iter().find(|n| n.name == pod.node) else {
                         continue;
                     };
-                    let hop = Region {
-                        sources: AddrSet::from_ip(node_ip),
-                        source_ports: PortSet::range(SNAT_PORTS.0, SNAT_PORTS.1),
-                        destinations: AddrSet::from_ip(pod_ip),
-                        destination_ports: PortSet::single(target_port),
-                    };
-                    let out = through_nsgs(
-                        scenario,
+                    let hop = Snat {
                         node,
-                        Direction::Outbound,
+                        node_ip,
+                        pod_node,
+                        pod_ip,
+                        target_port,
                         protocol,
-                        hop,
-                        false,
-                        cache,
-                        notes,
-                    );
-                    let mut crossed = Vec::new();
-                    for o in out.iter() {
-                        crossed.extend(
-                            through_nsgs(
-                                scenario,
-                                pod_node,
-                                Direction::Inbound,
-                                protocol,
-                                o.region.clone(),
-                                false,
-                                cache,
-                                notes,
-                            )
-                            .iter()
-                            .map(|i| {
-                                let mut r = o.rules.clone();
-                                r.extend(i.rules.iter().cloned());
-                                r
-                            }),
-                        );
-                    }
+                    };
+                    let crossed = snat_crossing(scenario, &hop, cache, notes);
                     if crossed.is_empty() {
                         notes.push(format!(
                             "The NSGs deny the SNATed hop from node {} to pod {} on {}.",
@@ -734,31 +899,35 @@ fn kube_proxy(
                         ));
                         continue;
                     }
-                    for r in crossed.into_iter().flatten() {
-                        if !rules.contains(&r) {
-                            rules.push(r);
+                    for r in crossed.iter().flatten() {
+                        if !rules.contains(r) {
+                            rules.push(r.clone());
                         }
                     }
                 }
-                let path = format!(
-                    "{entry_path} -> kube-proxy DNAT (Service {}, externalTrafficPolicy {}) -> pod {} {}:{target_port}{}",
-                    service_name(service),
-                    if local { "Local" } else { "Cluster" },
-                    pod.name,
-                    pod_ip,
-                    if pod.node != node.name { format!(" on node {} (SNAT to the node's IP)", pod.node) } else { String::new() }
-                );
                 entries.add(
-                    component::pod(&pod.name),
-                    ExposedKind::Pod,
-                    protocol,
-                    &PortSet::single(target_port),
+                    Reached {
+                        target: (ExposedKind::Pod, pod_index),
+                        protocol,
+                        ports: &PortSet::single(target_port),
+                        sources: &passed.region.sources,
+                        rules: &rules,
+                        service: Some(service),
+                        path_key: (node_index, Some((service_index, target_port))),
+                    },
                     front,
                     frontend_ports,
-                    &passed.region.sources,
-                    &rules,
-                    Some(service_name(service)),
-                    path,
+                    || component::pod(&pod.name),
+                    || {
+                        format!(
+                            "{entry_path} -> kube-proxy DNAT (Service {}, externalTrafficPolicy {}) -> pod {} {}:{target_port}{}",
+                            service_name(service),
+                            if local { "Local" } else { "Cluster" },
+                            pod.name,
+                            pod_ip,
+                            if pod.node != node.name { format!(" on node {} (SNAT to the node's IP)", pod.node) } else { String::new() }
+                        )
+                    },
                 );
             }
         }

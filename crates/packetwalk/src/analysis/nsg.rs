@@ -8,7 +8,7 @@
 //! matches only a port condition of `*` or 0-65535, `Internet` is everything outside
 //! `VirtualNetwork`, a tag without supplied prefixes matches nothing.
 
-use super::space::{AddrSet, PortSet, Region};
+use super::space::{AddrSet, Bounds, PortSet, Region};
 use crate::eval::{
     asg_member, covers_every_port, rules_in_priority_order, Coverage, EvalContext, RuleRef,
     TagResolver,
@@ -214,31 +214,67 @@ fn carve_merging_from<'a>(
     start: Vec<Region>,
     merge_min: usize,
 ) -> (Vec<RuleRegions>, Vec<Region>) {
+    // The unclaimed boxes, and beside them their bounds: a rule's pass reads only the
+    // compact bounds of the boxes it misses, which are nearly all of them.
     let mut unclaimed: Vec<Region> = start.into_iter().filter(|r| !r.is_empty()).collect();
+    let mut bounds: Vec<Bounds> = unclaimed.iter().map(Region::bounds).collect();
     let mut decided = Vec::new();
     let mut merge_at = merge_min.max(unclaimed.len() * 2);
-    let mut pieces = Vec::new();
+    let mut hits = Vec::new();
     for rule in rules {
         if unclaimed.is_empty() {
             break;
         }
         let Some(area) = &rule.region else { continue };
-        let mut claimed = Vec::new();
-        unclaimed.retain_mut(|piece| {
-            if !piece.intersects(area) {
-                return true;
-            }
+        let area_bounds = area.bounds();
+        hits.clear();
+        hits.extend(
+            bounds
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.may_intersect(&area_bounds))
+                .map(|(i, _)| i)
+                .filter(|&i| unclaimed.get(i).is_some_and(|piece| piece.intersects(area))),
+        );
+        if hits.is_empty() {
+            continue;
+        }
+        let mut claimed = Vec::with_capacity(hits.len());
+        let mut pieces = Vec::new();
+        for &i in &hits {
+            let Some(piece) = unclaimed.get_mut(i) else {
+                continue;
+            };
+            let piece = std::mem::take(piece);
             if piece.is_subset(area) {
-                claimed.push(std::mem::take(piece));
-            } else if let Some(inside) = piece.intersect(area) {
-                pieces.extend(piece.subtract(area));
-                claimed.push(inside);
+                claimed.push(piece);
+                continue;
             }
-            false
+            let (inside, outside) = piece.split(area);
+            claimed.extend(inside);
+            pieces.extend(outside);
+        }
+        // Drop the hit boxes (now empty), keeping the others' order, then add the
+        // pieces left over.
+        let mut next_hit = hits.iter().copied().peekable();
+        let mut index = 0;
+        unclaimed.retain(|_| {
+            let hit = next_hit.next_if_eq(&index).is_some();
+            index += 1;
+            !hit
         });
+        let mut next_hit = hits.iter().copied().peekable();
+        let mut index = 0;
+        bounds.retain(|_| {
+            let hit = next_hit.next_if_eq(&index).is_some();
+            index += 1;
+            !hit
+        });
+        bounds.extend(pieces.iter().map(Region::bounds));
         unclaimed.append(&mut pieces);
         if unclaimed.len() >= merge_at {
             merge(&mut unclaimed);
+            bounds = unclaimed.iter().map(Region::bounds).collect();
             merge_at = merge_min.max(unclaimed.len() * 2);
         }
         if !claimed.is_empty() {
