@@ -221,58 +221,16 @@ fn carve_merging_from<'a>(
     let mut decided = Vec::new();
     let mut merge_at = merge_min.max(unclaimed.len() * 2);
     let mut hits = Vec::new();
+    let mut holes = 0;
     for rule in rules {
-        if unclaimed.is_empty() {
+        if unclaimed.len() == holes {
             break;
         }
         let Some(area) = &rule.region else { continue };
-        let area_bounds = area.bounds();
-        hits.clear();
-        hits.extend(
-            bounds
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.may_intersect(&area_bounds))
-                .map(|(i, _)| i)
-                .filter(|&i| unclaimed.get(i).is_some_and(|piece| piece.intersects(area))),
-        );
-        if hits.is_empty() {
-            continue;
-        }
-        let mut claimed = Vec::with_capacity(hits.len());
-        let mut pieces = Vec::new();
-        for &i in &hits {
-            let Some(piece) = unclaimed.get_mut(i) else {
-                continue;
-            };
-            let piece = std::mem::take(piece);
-            if piece.is_subset(area) {
-                claimed.push(piece);
-                continue;
-            }
-            let (inside, outside) = piece.split(area);
-            claimed.extend(inside);
-            pieces.extend(outside);
-        }
-        // Drop the hit boxes (now empty), keeping the others' order, then add the
-        // pieces left over.
-        let mut next_hit = hits.iter().copied().peekable();
-        let mut index = 0;
-        unclaimed.retain(|_| {
-            let hit = next_hit.next_if_eq(&index).is_some();
-            index += 1;
-            !hit
-        });
-        let mut next_hit = hits.iter().copied().peekable();
-        let mut index = 0;
-        bounds.retain(|_| {
-            let hit = next_hit.next_if_eq(&index).is_some();
-            index += 1;
-            !hit
-        });
-        bounds.extend(pieces.iter().map(Region::bounds));
-        unclaimed.append(&mut pieces);
-        if unclaimed.len() >= merge_at {
+        let claimed = claim(area, &mut unclaimed, &mut bounds, &mut hits, &mut holes);
+        if unclaimed.len() - holes >= merge_at {
+            unclaimed.retain(|r| !r.is_empty());
+            holes = 0;
             merge(&mut unclaimed);
             bounds = unclaimed.iter().map(Region::bounds).collect();
             merge_at = merge_min.max(unclaimed.len() * 2);
@@ -287,7 +245,70 @@ fn carve_merging_from<'a>(
             });
         }
     }
+    unclaimed.retain(|r| !r.is_empty());
     (decided, unclaimed)
+}
+
+/// One rule's pass over the unclaimed boxes: takes out the boxes it touches and returns
+/// the parts inside it; the parts outside go back, with their bounds, after the others.
+///
+/// A function of its own, called once per rule, rather than the body of the loop over
+/// the rules: the browser compiles WebAssembly quickly first and optimises a function
+/// once it has been called often, so the loop's work is optimised after a few rules
+/// instead of running unoptimised to the end.
+#[inline(never)]
+fn claim(
+    area: &Region,
+    unclaimed: &mut Vec<Region>,
+    bounds: &mut Vec<Bounds>,
+    hits: &mut Vec<usize>,
+    holes: &mut usize,
+) -> Vec<Region> {
+    let area_bounds = area.bounds();
+    hits.clear();
+    hits.extend(
+        bounds
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.may_intersect(&area_bounds))
+            .map(|(i, _)| i)
+            .filter(|&i| unclaimed.get(i).is_some_and(|piece| piece.intersects(area))),
+    );
+    if hits.is_empty() {
+        return Vec::new();
+    }
+    let mut claimed = Vec::with_capacity(hits.len());
+    let mut pieces = Vec::new();
+    for &i in hits.iter() {
+        let Some(piece) = unclaimed.get_mut(i) else {
+            continue;
+        };
+        let piece = std::mem::take(piece);
+        if piece.is_subset(area) {
+            claimed.push(piece);
+            continue;
+        }
+        let (inside, outside) = piece.split(area);
+        claimed.extend(inside);
+        pieces.extend(outside);
+    }
+    // The hit boxes are now empty holes whose bounds meet nothing; they are dropped
+    // (keeping the others' order) once they are half the list, not on every rule.
+    for &i in hits.iter() {
+        if let Some(b) = bounds.get_mut(i) {
+            *b = Bounds::NOTHING;
+        }
+    }
+    *holes += hits.len();
+    if *holes * 2 > unclaimed.len() {
+        let mut keep = unclaimed.iter().map(|r| !r.is_empty());
+        bounds.retain(|_| keep.next().unwrap_or(true));
+        unclaimed.retain(|r| !r.is_empty());
+        *holes = 0;
+    }
+    bounds.extend(pieces.iter().map(Region::bounds));
+    unclaimed.append(&mut pieces);
+    claimed
 }
 
 /// Merges disjoint boxes that agree in all but one dimension (destinations, then

@@ -474,6 +474,14 @@ fn overlap<T: Point>(a: (T, T), b: (T, T)) -> bool {
 }
 
 impl Bounds {
+    /// The bounds of an empty box: they meet nothing.
+    pub(crate) const NOTHING: Bounds = Bounds {
+        destination_ports: (u16::MAX, u16::MIN),
+        destinations: (u32::MAX, u32::MIN),
+        sources: (u32::MAX, u32::MIN),
+        v6: 0,
+    };
+
     pub(crate) fn may_intersect(&self, other: &Bounds) -> bool {
         let v6 = self.v6 & other.v6;
         overlap(self.destination_ports, other.destination_ports)
