@@ -14,6 +14,8 @@ pub trait Point: Copy + Ord + fmt::Debug {
     const MAX: Self;
     fn successor(self) -> Option<Self>;
     fn predecessor(self) -> Option<Self>;
+    /// The point as a number, for measuring sets approximately.
+    fn approximate(self) -> f64;
 }
 
 macro_rules! point {
@@ -26,6 +28,9 @@ macro_rules! point {
             }
             fn predecessor(self) -> Option<$t> {
                 self.checked_sub(1)
+            }
+            fn approximate(self) -> f64 {
+                self as f64
             }
         }
     };
@@ -154,6 +159,17 @@ impl<T: Point> IntervalSet<T> {
             }
         }
         IntervalSet { ranges: out }
+    }
+
+    /// The share of the whole space the set covers, approximately (IPv6 sets are too
+    /// large for an integer count). Only used to choose an order of cuts.
+    fn share(&self) -> f64 {
+        let points: f64 = self
+            .ranges
+            .iter()
+            .map(|&(first, last)| last.approximate() - first.approximate() + 1.0)
+            .sum();
+        points / (T::MAX.approximate() + 1.0)
     }
 
     /// Whether the two sets share a point (without building the intersection).
@@ -447,6 +463,44 @@ impl Serialize for IntervalSet<u16> {
     }
 }
 
+/// One dimension's set of a box, for [`Region::split`].
+enum Dimension {
+    Addresses(AddrSet),
+    Ports(PortSet),
+}
+
+impl Dimension {
+    fn is_empty(&self) -> bool {
+        match self {
+            Dimension::Addresses(set) => set.is_empty(),
+            Dimension::Ports(set) => set.is_empty(),
+        }
+    }
+}
+
+trait IntoDimension {
+    fn into_dimension(self) -> Dimension;
+}
+
+impl IntoDimension for AddrSet {
+    fn into_dimension(self) -> Dimension {
+        Dimension::Addresses(self)
+    }
+}
+
+impl IntoDimension for PortSet {
+    fn into_dimension(self) -> Dimension {
+        Dimension::Ports(self)
+    }
+}
+
+impl AddrSet {
+    /// The larger of the shares of the IPv4 and the IPv6 space the set covers.
+    fn share(&self) -> f64 {
+        self.v4.share().max(self.v6.share())
+    }
+}
+
 /// A box's extent in a few integers: the span of its destination ports and of its
 /// IPv4 destinations and sources, and whether it has IPv6 ones. Two boxes whose bounds
 /// do not overlap share no flow, which [`Bounds::may_intersect`] tells without
@@ -572,65 +626,92 @@ impl Region {
     }
 
     /// `self` cut by `other`, consuming `self`: the part inside `other` (`None` when
-    /// they share no flow) and the part outside as at most four disjoint boxes, the same
-    /// boxes as [`Region::subtract`]. Each intersection is computed once and `self`'s
-    /// sets are moved into the pieces rather than copied where they can be.
+    /// they share no flow) and the part outside as at most four disjoint boxes.
+    ///
+    /// The cuts are made one dimension at a time, and their order decides how the
+    /// outside is shaped: each piece keeps the dimensions not yet cut whole. Destinations
+    /// are cut first; then the dimension in which `other` is narrowest (the smallest
+    /// share of its whole space), so the large remainder stays in one box. Against a
+    /// cloud-provider rule (the Internet to one address and port) that is the port, then
+    /// the sources; against an office block to a range of ports it is the sources, and
+    /// the pieces a run of such rules leaves behind do not overlap the next rule's, so
+    /// each rule cuts one box, not dozens.
     pub fn split(self, other: &Region) -> (Option<Region>, Vec<Region>) {
-        let Some(destinations) =
-            Some(self.destinations.intersect(&other.destinations)).filter(|d| !d.is_empty())
-        else {
-            return (None, vec![self]);
-        };
+        let destinations = self.destinations.intersect(&other.destinations);
         let destination_ports = self.destination_ports.intersect(&other.destination_ports);
         let sources = self.sources.intersect(&other.sources);
         let source_ports = self.source_ports.intersect(&other.source_ports);
-        if destination_ports.is_empty() || sources.is_empty() || source_ports.is_empty() {
+        if destinations.is_empty()
+            || destination_ports.is_empty()
+            || sources.is_empty()
+            || source_ports.is_empty()
+        {
             return (None, vec![self]);
         }
+        let shares = [
+            // Destinations always first: they tell rules apart best, and a cut there keeps
+            // what lies outside the rule's destinations in one box no later rule for
+            // other destinations needs to cut again.
+            0.0,
+            other.destination_ports.share(),
+            other.sources.share(),
+            other.source_ports.share(),
+        ];
+        // Ties keep the order destinations, destination ports, sources, source ports.
+        let mut order = [0, 1, 2, 3];
+        for i in 1..order.len() {
+            let mut j = i;
+            while j > 0 && shares[order[j]] < shares[order[j - 1]] {
+                order.swap(j, j - 1);
+                j -= 1;
+            }
+        }
+        let mut inside = [
+            Some(Dimension::Addresses(destinations)),
+            Some(Dimension::Ports(destination_ports)),
+            Some(Dimension::Addresses(sources)),
+            Some(Dimension::Ports(source_ports)),
+        ];
+        let mut current = self;
         let mut out = Vec::new();
-        let outside_destinations = self.destinations.subtract(&other.destinations);
-        let outside_ports = self.destination_ports.subtract(&other.destination_ports);
-        let outside_sources = self.sources.subtract(&other.sources);
-        let outside_source_ports = self.source_ports.subtract(&other.source_ports);
-        if !outside_destinations.is_empty() {
-            out.push(Region {
-                sources: self.sources.clone(),
-                source_ports: self.source_ports.clone(),
-                destinations: outside_destinations,
-                destination_ports: self.destination_ports,
-            });
+        for k in order {
+            let Some(narrowed) = inside.get_mut(k).and_then(Option::take) else {
+                continue;
+            };
+            let outside = match k {
+                0 => current
+                    .destinations
+                    .subtract(&other.destinations)
+                    .into_dimension(),
+                1 => current
+                    .destination_ports
+                    .subtract(&other.destination_ports)
+                    .into_dimension(),
+                2 => current.sources.subtract(&other.sources).into_dimension(),
+                _ => current
+                    .source_ports
+                    .subtract(&other.source_ports)
+                    .into_dimension(),
+            };
+            if !outside.is_empty() {
+                let mut piece = current.clone();
+                piece.set(k, outside);
+                out.push(piece);
+            }
+            current.set(k, narrowed);
         }
-        if !outside_ports.is_empty() {
-            out.push(Region {
-                sources: self.sources,
-                source_ports: self.source_ports.clone(),
-                destinations: destinations.clone(),
-                destination_ports: outside_ports,
-            });
+        (Some(current), out)
+    }
+
+    /// Replaces dimension `k` (destinations, destination ports, sources, source ports).
+    fn set(&mut self, k: usize, value: Dimension) {
+        match (k, value) {
+            (0, Dimension::Addresses(set)) => self.destinations = set,
+            (1, Dimension::Ports(set)) => self.destination_ports = set,
+            (2, Dimension::Addresses(set)) => self.sources = set,
+            (3, Dimension::Ports(set)) => self.source_ports = set,
+            _ => {}
         }
-        if !outside_sources.is_empty() {
-            out.push(Region {
-                sources: outside_sources,
-                source_ports: self.source_ports,
-                destinations: destinations.clone(),
-                destination_ports: destination_ports.clone(),
-            });
-        }
-        if !outside_source_ports.is_empty() {
-            out.push(Region {
-                sources: sources.clone(),
-                source_ports: outside_source_ports,
-                destinations: destinations.clone(),
-                destination_ports: destination_ports.clone(),
-            });
-        }
-        let inside = Region {
-            sources,
-            source_ports,
-            destinations,
-            destination_ports,
-        };
-        (Some(inside), out)
     }
 
     /// `self` minus `other` as at most four disjoint boxes (one per dimension cut).
