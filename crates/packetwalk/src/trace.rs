@@ -1296,112 +1296,139 @@ pub fn ready_endpoints<'a>(scenario: &'a Scenario, service: &Service) -> Vec<&'a
 /// any ready endpoint), under Local the healthCheckNodePort (answered 200 only when the
 /// node has a ready endpoint of its own).
 pub fn probe_health(scenario: &Scenario, rule: &LoadBalancingRule, node: &Node) -> (bool, String) {
-    let probe = scenario.load_balancer.as_ref().and_then(|lb| {
-        lb.probes
-            .iter()
-            .find(|p| Some(&p.name) == rule.probe.as_ref())
-    });
-    let Some(probe) = probe else {
-        return (
-            true,
-            "no health probe: every backend counts as healthy".to_owned(),
-        );
-    };
-    let Some(node_ip) = node.nic.private_ip_address else {
-        return (false, "the node has no IP".to_owned());
-    };
-    // The probe must pass the NSGs like any packet. Most probes pass: check that
-    // cheaply first, and walk (for the reason) only when an NSG denies.
-    let probe_flow = Flow {
-        direction: Direction::Inbound,
-        protocol: Protocol::Tcp,
-        local_ip: node_ip,
-        local_port: probe.port,
-        remote_ip: IpAddr::V4(AZURE_HOST_IP),
-        remote_port: 50000,
-    };
-    let ctx = crate::scenario::node_context(scenario, node);
-    let subnet_nsg = scenario
-        .vnet
-        .subnets
-        .iter()
-        .find(|s| s.name == node.subnet)
-        .and_then(|s| s.network_security_group.as_ref());
-    let passes = [subnet_nsg, node.nic.network_security_group.as_ref()]
-        .into_iter()
-        .flatten()
-        .filter_map(|name| scenario.network_security_groups.get(name))
-        .all(|nsg| crate::eval::decide_access(nsg, &probe_flow, &ctx) == Access::Allow);
-    let walk_packet = FiveTuple {
-        protocol: Protocol::Tcp,
-        source_ip: IpAddr::V4(AZURE_HOST_IP),
-        source_port: 50000,
-        destination_ip: node_ip,
-        destination_port: probe.port,
-    };
-    let mut walk = Walk {
-        s: scenario,
-        hops: Vec::new(),
-        packet: walk_packet,
-    };
-    if !passes {
-        if let Some(End::Dropped { reason, .. }) = walk.nsgs(node, Direction::Inbound) {
-            return (
-                false,
-                format!("the probe from {AZURE_HOST_IP} is blocked: {reason}"),
-            );
+    ProbeTarget::of(scenario, rule).health(scenario, node)
+}
+
+/// What `rule`'s health probe asks, worked out once for every backend node: the probe,
+/// and the Service that answers it with its ready endpoints.
+pub struct ProbeTarget<'a> {
+    probe: Option<&'a crate::scenario::Probe>,
+    service: Option<&'a Service>,
+    endpoints: Vec<&'a Pod>,
+}
+
+impl<'a> ProbeTarget<'a> {
+    pub fn of(scenario: &'a Scenario, rule: &LoadBalancingRule) -> ProbeTarget<'a> {
+        let probe = scenario.load_balancer.as_ref().and_then(|lb| {
+            lb.probes
+                .iter()
+                .find(|p| Some(&p.name) == rule.probe.as_ref())
+        });
+        let service = probe.and_then(|probe| {
+            scenario.services.iter().find(|svc| {
+                svc.ports.iter().any(|p| p.node_port == Some(probe.port))
+                    || svc.health_check_node_port == Some(probe.port)
+            })
+        });
+        ProbeTarget {
+            probe,
+            service,
+            endpoints: service
+                .map(|svc| ready_endpoints(scenario, svc))
+                .unwrap_or_default(),
         }
     }
-    let service = scenario.services.iter().find(|svc| {
-        svc.ports.iter().any(|p| p.node_port == Some(probe.port))
-            || svc.health_check_node_port == Some(probe.port)
-    });
-    let Some(service) = service else {
-        return (
-            false,
-            format!(
-                "nothing on the node answers the probe on port {}",
-                probe.port
-            ),
-        );
-    };
-    let endpoints = ready_endpoints(scenario, service);
-    if service.health_check_node_port == Some(probe.port) {
-        let local = endpoints.iter().filter(|p| p.node == node.name).count();
-        return if local > 0 {
-            (
+
+    /// Whether the probe succeeds on `node`, and why ([`probe_health`]).
+    pub fn health(&self, scenario: &Scenario, node: &Node) -> (bool, String) {
+        let Some(probe) = self.probe else {
+            return (
                 true,
+                "no health probe: every backend counts as healthy".to_owned(),
+            );
+        };
+        let Some(node_ip) = node.nic.private_ip_address else {
+            return (false, "the node has no IP".to_owned());
+        };
+        // The probe must pass the NSGs like any packet. Most probes pass: check that
+        // cheaply first, and walk (for the reason) only when an NSG denies.
+        let probe_flow = Flow {
+            direction: Direction::Inbound,
+            protocol: Protocol::Tcp,
+            local_ip: node_ip,
+            local_port: probe.port,
+            remote_ip: IpAddr::V4(AZURE_HOST_IP),
+            remote_port: 50000,
+        };
+        let ctx = crate::scenario::node_context(scenario, node);
+        let subnet_nsg = scenario
+            .vnet
+            .subnets
+            .iter()
+            .find(|s| s.name == node.subnet)
+            .and_then(|s| s.network_security_group.as_ref());
+        let passes = [subnet_nsg, node.nic.network_security_group.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|name| scenario.network_security_groups.get(name))
+            .all(|nsg| crate::eval::decide_access(nsg, &probe_flow, &ctx) == Access::Allow);
+        let walk_packet = FiveTuple {
+            protocol: Protocol::Tcp,
+            source_ip: IpAddr::V4(AZURE_HOST_IP),
+            source_port: 50000,
+            destination_ip: node_ip,
+            destination_port: probe.port,
+        };
+        let mut walk = Walk {
+            s: scenario,
+            hops: Vec::new(),
+            packet: walk_packet,
+        };
+        if !passes {
+            if let Some(End::Dropped { reason, .. }) = walk.nsgs(node, Direction::Inbound) {
+                return (
+                    false,
+                    format!("the probe from {AZURE_HOST_IP} is blocked: {reason}"),
+                );
+            }
+        }
+        let Some(service) = self.service else {
+            return (
+                false,
                 format!(
-                    "{} probe on {} answers 200: {local} ready local pod(s)",
+                    "nothing on the node answers the probe on port {}",
+                    probe.port
+                ),
+            );
+        };
+        let endpoints = &self.endpoints;
+        if service.health_check_node_port == Some(probe.port) {
+            let local = endpoints.iter().filter(|p| p.node == node.name).count();
+            return if local > 0 {
+                (
+                    true,
+                    format!(
+                        "{} probe on {} answers 200: {local} ready local pod(s)",
+                        probe.protocol, probe.port
+                    ),
+                )
+            } else {
+                (
+                    false,
+                    format!(
+                        "{} probe on {} answers 503: no ready pod on this node",
+                        probe.protocol, probe.port
+                    ),
+                )
+            };
+        }
+        if endpoints.is_empty() {
+            (
+                false,
+                format!(
+                    "{} probe on NodePort {} fails: the Service has no ready endpoint",
                     probe.protocol, probe.port
                 ),
             )
         } else {
             (
-                false,
+                true,
                 format!(
-                    "{} probe on {} answers 503: no ready pod on this node",
+                    "{} probe on NodePort {} answers",
                     probe.protocol, probe.port
                 ),
             )
-        };
-    }
-    if endpoints.is_empty() {
-        (
-            false,
-            format!(
-                "{} probe on NodePort {} fails: the Service has no ready endpoint",
-                probe.protocol, probe.port
-            ),
-        )
-    } else {
-        (
-            true,
-            format!(
-                "{} probe on NodePort {} answers",
-                probe.protocol, probe.port
-            ),
-        )
+        }
     }
 }
 

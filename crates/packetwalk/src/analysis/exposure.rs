@@ -21,7 +21,7 @@ use crate::scenario::node_context;
 use crate::scenario::{
     ExternalTrafficPolicy, LoadBalancingRule, Node, Scenario, Service, ServiceType,
 };
-use crate::trace::{probe_health, ready_endpoints};
+use crate::trace::{ready_endpoints, ProbeTarget};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -127,10 +127,15 @@ struct BoxCache {
     endpoints: HashMap<usize, Vec<usize>>,
     /// The SNATed hops' answers (see [`snat_crossing`]).
     snat: HashMap<SnatKey, Rc<[Vec<Rc<str>>]>>,
-    /// What the NSGs of a hop can tell of an address, by address and the hop's NSGs.
-    address_classes: HashMap<(IpAddr, NsgPair, NsgPair, Protocol), usize>,
+    /// What the NSGs of a hop can tell of an address, by address and the hop's NSGs
+    /// (numbered as in `pairs`).
+    address_classes: HashMap<(IpAddr, usize, usize, Protocol), usize>,
     /// The distinct answers of `address_classes`, numbered.
     class_ids: HashMap<Vec<bool>, usize>,
+    /// The distinct NSG pairs of the nodes, numbered, and each node's number by its
+    /// index in the scenario.
+    pairs: HashMap<NsgPair, usize>,
+    node_pairs: HashMap<usize, usize>,
 }
 
 /// A node's NSGs as the analysis reads them: its subnet's and its NIC's (by index in
@@ -139,13 +144,14 @@ type NsgPair = (Option<usize>, Option<usize>, Vec<String>);
 
 /// The SNATed hop's NSGs, protocol and target port, and the classes of its two
 /// addresses.
-type SnatKey = (NsgPair, NsgPair, Protocol, u16, usize, usize);
+type SnatKey = (usize, usize, Protocol, u16, usize, usize);
 
 /// kube-proxy's SNATed hop from a node to a pod on another node (Cluster policy).
 struct Snat<'s> {
-    node: &'s Node,
+    /// Each node with its index in the scenario.
+    node: (usize, &'s Node),
     node_ip: IpAddr,
-    pod_node: &'s Node,
+    pod_node: (usize, &'s Node),
     pod_ip: IpAddr,
     target_port: u16,
     protocol: Protocol,
@@ -351,20 +357,24 @@ fn snat_crossing(
     cache: &mut BoxCache,
     notes: &mut Vec<String>,
 ) -> Rc<[Vec<Rc<str>>]> {
-    let (from, to) = (
-        nsg_pair(scenario, hop.node),
-        nsg_pair(scenario, hop.pod_node),
-    );
+    let pair = |(index, node): (usize, &Node), cache: &mut BoxCache| {
+        if let Some(&id) = cache.node_pairs.get(&index) {
+            return id;
+        }
+        let next = cache.pairs.len();
+        let id = *cache.pairs.entry(nsg_pair(scenario, node)).or_insert(next);
+        cache.node_pairs.insert(index, id);
+        id
+    };
+    let (from, to) = (pair(hop.node, cache), pair(hop.pod_node, cache));
+    let (node, pod_node) = (hop.node.1, hop.pod_node.1);
     let class = |ip: IpAddr, cache: &mut BoxCache| {
-        let key = (ip, from.clone(), to.clone(), hop.protocol);
+        let key = (ip, from, to, hop.protocol);
         if let Some(&id) = cache.address_classes.get(&key) {
             return id;
         }
         let mut signature = Vec::new();
-        for (node, direction) in [
-            (hop.node, Direction::Outbound),
-            (hop.pod_node, Direction::Inbound),
-        ] {
+        for (node, direction) in [(node, Direction::Outbound), (pod_node, Direction::Inbound)] {
             for nsg in node_nsgs(scenario, node).into_iter().flatten() {
                 let cached = cache.get(nsg, direction, hop.protocol, scenario, node);
                 for b in &cached.boxes {
@@ -381,8 +391,8 @@ fn snat_crossing(
         id
     };
     let key: SnatKey = (
-        from.clone(),
-        to.clone(),
+        from,
+        to,
         hop.protocol,
         hop.target_port,
         class(hop.node_ip, cache),
@@ -399,7 +409,7 @@ fn snat_crossing(
     };
     let out = through_nsgs(
         scenario,
-        hop.node,
+        node,
         Direction::Outbound,
         hop.protocol,
         region,
@@ -412,7 +422,7 @@ fn snat_crossing(
         crossed.extend(
             through_nsgs(
                 scenario,
-                hop.pod_node,
+                pod_node,
                 Direction::Inbound,
                 hop.protocol,
                 o.region.clone(),
@@ -653,6 +663,7 @@ pub fn exposure(scenario: &Scenario) -> Exposure {
             address,
         };
         let sources = internet_all.same_family(address);
+        let probe = ProbeTarget::of(scenario, rule);
         let mut healthy = Vec::new();
         for name in &lb.backend_address_pool {
             let Some((index, node)) = scenario
@@ -663,7 +674,7 @@ pub fn exposure(scenario: &Scenario) -> Exposure {
             else {
                 continue;
             };
-            let (ok, why) = probe_health(scenario, rule, node);
+            let (ok, why) = probe.health(scenario, node);
             if ok {
                 healthy.push((index, node));
             } else {
@@ -880,11 +891,16 @@ fn kube_proxy(
                 let mut rules = passed.rules.clone();
                 if pod.node != node.name {
                     // Cluster: SNAT to the node's IP, across the VNet to the pod's node.
-                    let Some(pod_node) = scenario.nodes.iter().find(|n| n.name == pod.node) else {
+                    let Some(pod_node) = scenario
+                        .nodes
+                        .iter()
+                        .enumerate()
+                        .find(|(_, n)| n.name == pod.node)
+                    else {
                         continue;
                     };
                     let hop = Snat {
-                        node,
+                        node: (node_index, node),
                         node_ip,
                         pod_node,
                         pod_ip,
