@@ -23,7 +23,9 @@ use crate::scenario::{
 };
 use crate::trace::{ready_endpoints, ProbeTarget};
 use serde::Serialize;
-use std::collections::HashMap;
+// The keys are small, and the input is the person's own scenario on their own
+// machine, so hash flooding is no concern: Fx hashes them far faster than SipHash.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::net::IpAddr;
 use std::rc::Rc;
 
@@ -468,7 +470,7 @@ struct Entries {
     /// Each NIC's or pod's entries, by index.
     index: HashMap<Target, Vec<usize>>,
     /// The paths listed so far, by entry index and what makes their text.
-    seen_paths: std::collections::HashSet<PathKey>,
+    seen_paths: HashSet<PathKey>,
 }
 
 /// What [`Entries::add`] records for one path.
@@ -935,14 +937,27 @@ fn kube_proxy(
                     frontend_ports,
                     || component::pod(&pod.name),
                     || {
-                        format!(
-                            "{entry_path} -> kube-proxy DNAT (Service {}, externalTrafficPolicy {}) -> pod {} {}:{target_port}{}",
-                            service_name(service),
-                            if local { "Local" } else { "Cluster" },
-                            pod.name,
-                            pod_ip,
-                            if pod.node != node.name { format!(" on node {} (SNAT to the node's IP)", pod.node) } else { String::new() }
-                        )
+                        // Thousands of these in a large cluster: built in one buffer.
+                        use std::fmt::Write as _;
+                        let mut path = String::with_capacity(entry_path.len() + 200);
+                        path.push_str(entry_path);
+                        path.push_str(" -> kube-proxy DNAT (Service ");
+                        path.push_str(service.namespace.as_deref().unwrap_or("default"));
+                        path.push('/');
+                        path.push_str(&service.name);
+                        path.push_str(if local {
+                            ", externalTrafficPolicy Local) -> pod "
+                        } else {
+                            ", externalTrafficPolicy Cluster) -> pod "
+                        });
+                        path.push_str(&pod.name);
+                        let _ = write!(path, " {pod_ip}:{target_port}");
+                        if pod.node != node.name {
+                            path.push_str(" on node ");
+                            path.push_str(&pod.node);
+                            path.push_str(" (SNAT to the node's IP)");
+                        }
+                        path
                     },
                 );
             }
