@@ -178,6 +178,8 @@ fn lint_rule(
     }
 
     // Redundant: what it decides, later rules would decide the same way.
+    let everything = Region::everything();
+    let everything_bounds = everything.bounds();
     let mut deciders: Vec<&RuleBox> = Vec::new();
     for (rules, regions) in effective {
         let mut left = regions;
@@ -185,16 +187,21 @@ fn lint_rule(
             if left.is_empty() {
                 break;
             }
-            let area = if later.uncertain {
+            let (area, area_bounds) = if later.uncertain {
                 if later.access == first.access {
                     continue;
                 }
-                Some(Region::everything())
+                (&everything, everything_bounds)
             } else {
-                later.region.clone()
+                match &later.region {
+                    Some(region) => (region, later.bounds),
+                    None => continue,
+                }
             };
-            let Some(area) = area else { continue };
-            if !left.iter().any(|piece| piece.intersects(&area)) {
+            if !left
+                .iter()
+                .any(|piece| piece.bounds().may_intersect(&area_bounds) && piece.intersects(area))
+            {
                 continue;
             }
             if later.access != first.access {
@@ -205,7 +212,7 @@ fn lint_rule(
             }
             left = left
                 .into_iter()
-                .flat_map(|piece| piece.subtract(&area))
+                .flat_map(|piece| piece.subtract(area))
                 .collect();
         }
         if !left.is_empty() && first.access == Access::Allow {

@@ -39,6 +39,8 @@ pub(crate) struct RuleBox {
     pub access: Access,
     /// `None` when the rule matches nothing of this protocol.
     pub region: Option<Region>,
+    /// The region's bounds ([`Bounds::NOTHING`] without one), for the carving's quick test.
+    pub bounds: Bounds,
     /// An ASG condition whose membership is unknown.
     pub uncertain: bool,
     /// Why parts of the rule never match (invalid values, tags without prefixes).
@@ -151,12 +153,14 @@ pub(crate) fn rule_box(
         ),
         destination_ports: port_set(&rule.destination_ports, has_ports, &mut problems),
     };
+    let region = (protocol_matches && !region.is_empty()).then_some(region);
     RuleBox {
         rule: rule_ref,
+        bounds: region.as_ref().map_or(Bounds::NOTHING, Region::bounds),
         name: rule.name.clone(),
         priority: rule.priority,
         access: rule.access,
-        region: (protocol_matches && !region.is_empty()).then_some(region),
+        region,
         uncertain,
         problems,
     }
@@ -227,7 +231,13 @@ fn carve_merging_from<'a>(
             break;
         }
         let Some(area) = &rule.region else { continue };
-        let claimed = claim(area, &mut unclaimed, &mut bounds, &mut hits, &mut holes);
+        let claimed = claim(
+            (area, &rule.bounds),
+            &mut unclaimed,
+            &mut bounds,
+            &mut hits,
+            &mut holes,
+        );
         if unclaimed.len() - holes >= merge_at {
             unclaimed.retain(|r| !r.is_empty());
             holes = 0;
@@ -258,19 +268,18 @@ fn carve_merging_from<'a>(
 /// instead of running unoptimised to the end.
 #[inline(never)]
 fn claim(
-    area: &Region,
+    (area, area_bounds): (&Region, &Bounds),
     unclaimed: &mut Vec<Region>,
     bounds: &mut Vec<Bounds>,
     hits: &mut Vec<usize>,
     holes: &mut usize,
 ) -> Vec<Region> {
-    let area_bounds = area.bounds();
     hits.clear();
     hits.extend(
         bounds
             .iter()
             .enumerate()
-            .filter(|(_, b)| b.may_intersect(&area_bounds))
+            .filter(|(_, b)| b.may_intersect(area_bounds))
             .map(|(i, _)| i)
             .filter(|&i| unclaimed.get(i).is_some_and(|piece| piece.intersects(area))),
     );
