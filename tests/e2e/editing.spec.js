@@ -289,6 +289,35 @@ test("undo and redo step through the verdicts in order; reset goes back and redo
   expectClean(seen);
 });
 
+test("Ctrl+Z undoes an edit and Ctrl+Shift+Z or Ctrl+Y redoes it, but not while typing in a field", async ({ page }) => {
+  const seen = watch(page);
+  await open(page);
+  await openEditor(page);
+  await addRule(page, DENY_8080);
+  await expect(verdict(page)).toHaveText(BY_DENY_8080);
+
+  // Focus on the page itself, as after clicking anywhere that is not a field.
+  await page.locator("h1").click();
+  await page.keyboard.press("Control+z");
+  await expect(verdict(page)).toHaveText(DELIVERED);
+  await expect(editorSummary(page)).toHaveText("Edit the cluster");
+  await page.keyboard.press("Control+Shift+z");
+  await expect(verdict(page)).toHaveText(BY_DENY_8080);
+  await page.keyboard.press("Control+z");
+  await expect(verdict(page)).toHaveText(DELIVERED);
+  await page.keyboard.press("Control+y");
+  await expect(verdict(page)).toHaveText(BY_DENY_8080);
+
+  // In a text field the keys undo the typing, not the edit.
+  await page.getByRole("button", { name: "Add a rule" }).click();
+  const name = field(addForm(page), "Name");
+  await name.fill("typed");
+  await name.press("Control+z");
+  await expect(verdict(page)).toHaveText(BY_DENY_8080);
+  await expect(editorSummary(page)).toHaveText("Edit the cluster (1 edit)");
+  expectClean(seen);
+});
+
 async function attachNewSubnetNsg(page, name) {
   const form = subnetForm(page);
   await form.getByRole("combobox", { name: "NSG for subnet aks" }).selectOption({ label: "a new NSG named…" });

@@ -201,7 +201,7 @@ pub fn app(props: &AppProps) -> Html {
                 <p class="description">{ &state.scenario.description }</p>
                 <ImportPanel report={state.import.clone()}
                     on_import={{ let d = d.clone(); Callback::from(move |t| d.dispatch(Action::Import(t))) }} />
-                <Editor state={state.clone()} />
+                <Editor state={state.clone()} hosted={props.options.is_some()} />
                 { editor }
                 <ExposurePanel on={*overlay} exposure={(*exposed).clone()}
                     on_toggle={{ let overlay = overlay.clone(); Callback::from(move |()| overlay.set(!*overlay)) }} />

@@ -16,6 +16,10 @@ use crate::state::{Action, EditResult, State};
 #[derive(Properties, PartialEq)]
 pub struct EditorProps {
     pub state: UseReducerHandle<State>,
+    /// Mounted in a host page (the JS API): the keyboard shortcuts stay off there, so
+    /// Ctrl+Z keeps meaning whatever it means on that page.
+    #[prop_or_default]
+    pub hosted: bool,
 }
 
 /// Text typed in the subnet and source-range fields and not yet applied, by field. The
@@ -82,6 +86,33 @@ pub fn editor(props: &EditorProps) -> Html {
             if !drafts.is_empty() {
                 drafts.set(BTreeMap::new());
             }
+        });
+    }
+
+    // Ctrl+Z (Cmd+Z) undoes an edit, Ctrl+Shift+Z or Ctrl+Y redoes one, except while
+    // typing in a field, where they keep undoing the typing.
+    {
+        let d = state.dispatcher();
+        use_effect_with(props.hosted, move |&hosted| {
+            let listener = (!hosted)
+                .then(web_sys::window)
+                .flatten()
+                .and_then(|w| w.document())
+                .map(|document| {
+                    gloo_events::EventListener::new_with_options(
+                        &document,
+                        "keydown",
+                        // Not passive: the browser's own Ctrl+Z is cancelled when it undoes an edit.
+                        gloo_events::EventListenerOptions::enable_prevent_default(),
+                        move |event| {
+                            if let Some(action) = event.dyn_ref().and_then(shortcut) {
+                                event.prevent_default();
+                                d.dispatch(action);
+                            }
+                        },
+                    )
+                });
+            move || drop(listener)
         });
     }
 
@@ -687,5 +718,28 @@ fn services_section(
             <p class="dim">{ "As kubectl would change them; the cloud provider then updates the load balancer and the NSG." }</p>
             { for forms }
         </section>
+    }
+}
+
+/// The edit action a key press asks for, if any.
+fn shortcut(event: &KeyboardEvent) -> Option<Action> {
+    if !(event.ctrl_key() || event.meta_key()) || event.alt_key() {
+        return None;
+    }
+    let typing = event
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| {
+            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                || el.closest("[contenteditable]").ok().flatten().is_some()
+        });
+    if typing {
+        return None;
+    }
+    match event.key().as_str() {
+        "z" | "Z" if event.shift_key() => Some(Action::Redo),
+        "z" | "Z" => Some(Action::Undo),
+        "y" | "Y" if !event.shift_key() => Some(Action::Redo),
+        _ => None,
     }
 }
