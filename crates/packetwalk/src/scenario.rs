@@ -384,6 +384,16 @@ pub fn check(scenario: &Scenario) -> Vec<Warning> {
     warnings
 }
 
+/// The name of the NSG on `node`'s subnet, if the subnet has one.
+pub fn subnet_nsg_name<'s>(scenario: &'s Scenario, node: &Node) -> Option<&'s str> {
+    scenario
+        .vnet
+        .subnets
+        .iter()
+        .find(|s| s.name == node.subnet)
+        .and_then(|s| s.network_security_group.as_deref())
+}
+
 /// What the NSGs of `node` need to know beyond their rules: what VirtualNetwork covers
 /// (the VNet's address space plus the prefixes of user-defined routes, such as kubenet's
 /// pod CIDRs), the supplied service tags, and the NIC's application security groups.

@@ -1351,13 +1351,8 @@ impl<'a> ProbeTarget<'a> {
             remote_port: 50000,
         };
         let ctx = crate::scenario::node_context(scenario, node);
-        let subnet_nsg = scenario
-            .vnet
-            .subnets
-            .iter()
-            .find(|s| s.name == node.subnet)
-            .and_then(|s| s.network_security_group.as_ref());
-        let passes = [subnet_nsg, node.nic.network_security_group.as_ref()]
+        let subnet_nsg = crate::scenario::subnet_nsg_name(scenario, node);
+        let passes = [subnet_nsg, node.nic.network_security_group.as_deref()]
             .into_iter()
             .flatten()
             .filter_map(|name| scenario.network_security_groups.get(name))

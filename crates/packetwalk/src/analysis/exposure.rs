@@ -17,7 +17,7 @@ use super::space::{AddrSet, PortSet, Region};
 use crate::component;
 use crate::eval::EvalContext;
 use crate::model::{Access, Direction, NetworkSecurityGroup, Protocol, Warning};
-use crate::scenario::node_context;
+use crate::scenario::{node_context, subnet_nsg_name};
 use crate::scenario::{
     ExternalTrafficPolicy, LoadBalancingRule, Node, Scenario, Service, ServiceType,
 };
@@ -331,14 +331,8 @@ type PathKey = (usize, usize, Option<(usize, u16)>);
 fn nsg_pair(scenario: &Scenario, node: &Node) -> NsgPair {
     let nsgs = &scenario.network_security_groups;
     let index = |name: Option<&str>| name.and_then(|n| nsgs.nsgs.iter().position(|g| g.name == n));
-    let subnet = scenario
-        .vnet
-        .subnets
-        .iter()
-        .find(|s| s.name == node.subnet)
-        .and_then(|s| s.network_security_group.as_deref());
     (
-        index(subnet),
+        index(subnet_nsg_name(scenario, node)),
         index(node.nic.network_security_group.as_deref()),
         node.nic.application_security_groups.clone(),
     )
@@ -448,13 +442,7 @@ fn snat_crossing(
 /// A node's subnet NSG and NIC NSG, as found in the scenario.
 fn node_nsgs<'s>(scenario: &'s Scenario, node: &Node) -> [Option<&'s NetworkSecurityGroup>; 2] {
     let nsgs = &scenario.network_security_groups;
-    let subnet = scenario
-        .vnet
-        .subnets
-        .iter()
-        .find(|s| s.name == node.subnet)
-        .and_then(|s| s.network_security_group.as_deref())
-        .and_then(|n| nsgs.get(n));
+    let subnet = subnet_nsg_name(scenario, node).and_then(|n| nsgs.get(n));
     let nic = node
         .nic
         .network_security_group
