@@ -11,7 +11,6 @@
 //
 //   node scripts/analysis-report.mjs [dist] [runs]
 //   node scripts/analysis-report.mjs --write DIR     (only write the two JSON inputs)
-import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -98,15 +97,11 @@ if (process.argv[2] === "--write") {
   process.exit(0);
 }
 
-const { chromium } = await import("@playwright/test");
+const { servedPage } = await import("./report-browser.mjs");
+const { importJson } = await import("../tests/e2e/helpers.js");
 const dist = process.argv[2] ?? "dist";
 const runs = Number(process.argv[3] ?? 5);
-const port = 4300 + Math.floor(Math.random() * 500);
-const server = spawn(process.execPath, ["tests/e2e/serve.mjs", dist, String(port)], { stdio: "ignore" });
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const { browser, url, close } = await servedPage(dist);
 
 /** The duration of the latest `performance.measure(name)`, waiting for a new one. */
 async function lastMeasure(page, name, count) {
@@ -116,11 +111,7 @@ async function lastMeasure(page, name, count) {
 const measures = (page, name) => page.evaluate((n) => performance.getEntriesByName(n, "measure").length, name);
 
 async function paste(page, json) {
-  const details = page.locator("details.import");
-  if (!(await details.evaluate((d) => d.open))) await page.getByText("Import your own NSG or Service").click();
-  await page.getByLabel("JSON to import").fill(json);
-  await page.getByRole("button", { name: "Import", exact: true }).click();
-  await page.getByRole("status", { name: "Import result" }).waitFor();
+  await (await importJson(page, json)).waitFor();
 }
 
 const nsgJson = JSON.stringify(bigNsg());
@@ -139,14 +130,11 @@ const results = {
   "exposure, 50-node scenario, again": [],
 };
 try {
-  for (let i = 0; i < 50; i++) {
-    try { await fetch(`http://127.0.0.1:${port}/`); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
-  }
   for (let i = 0; i < runs; i++) {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     page.setDefaultTimeout(60_000);
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(url);
     await page.getByRole("group", { name: /^Network diagram: / }).waitFor();
     // The overlay on, then the 1,000-rule NSG pasted over the blog's: the page recomputes.
     await page.getByRole("button", { name: "Open to the Internet" }).click();
@@ -180,6 +168,5 @@ try {
   }
   console.log("budget: exposure under 50 ms in the browser (issue 6)");
 } finally {
-  await browser.close();
-  server.kill();
+  await close();
 }

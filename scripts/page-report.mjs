@@ -4,21 +4,12 @@
 // launch do not count). It reports; it does not fail the build.
 //
 //   node scripts/page-report.mjs [dist] [runs]
-import { spawn } from "node:child_process";
-import { chromium } from "@playwright/test";
+import { servedPage } from "./report-browser.mjs";
 
 const dist = process.argv[2] ?? "dist";
 const runs = Number(process.argv[3] ?? 5);
-const port = 4300 + Math.floor(Math.random() * 500);
-const server = spawn(process.execPath, ["tests/e2e/serve.mjs", dist, String(port)], { stdio: "ignore" });
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const { browser, url, close } = await servedPage(dist);
 try {
-  for (let i = 0; i < 50; i++) {
-    try { await fetch(`http://127.0.0.1:${port}/`); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
-  }
   const times = [];
   for (let i = 0; i < runs; i++) {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -31,7 +22,7 @@ try {
         }
       }).observe(document, { childList: true, subtree: true });
     });
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(url);
     await page.waitForFunction(() => window.__firstDiagram !== undefined);
     times.push(await page.evaluate(() => window.__firstDiagram));
     await context.close();
@@ -40,6 +31,5 @@ try {
   const median = times[Math.floor(times.length / 2)];
   console.log(`first diagram drawn (headless Chromium, ${runs} cold loads): median ${median.toFixed(0)} ms, min ${times[0].toFixed(0)} ms, max ${times[times.length - 1].toFixed(0)} ms; budget 500 ms`);
 } finally {
-  await browser.close();
-  server.kill();
+  await close();
 }

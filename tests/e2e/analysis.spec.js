@@ -2,18 +2,10 @@
 // exposure, coloured on the diagram and listed beside it) and the lint findings beside
 // an NSG's rule table, each clickable to its rule's row.
 import { test, expect } from "@playwright/test";
-import { chooseScenario, component, expectClean, open, ruleTable, stepTo, watch, BLOG_NIC, BLOG_NSG } from "./helpers.js";
+import { chooseScenario, component, expectClean, open, ruleTable, stepTo, watch, BLOG_NIC, BLOG_NSG, importJson } from "./helpers.js";
 
 const overlayButton = (page) => page.getByRole("button", { name: "Open to the Internet" });
 const exposedList = (page) => page.getByRole("list", { name: "Exposed to the Internet" });
-
-async function importJson(page, text) {
-  const details = page.locator("details.import");
-  if (!(await details.evaluate((d) => d.open))) await page.getByText("Import your own NSG or Service").click();
-  await page.getByLabel("JSON to import").fill(text);
-  await page.getByRole("button", { name: "Import", exact: true }).click();
-  return page.getByRole("status", { name: "Import result" });
-}
 
 test("the blog's cluster exposes exactly TCP 8080 on 203.0.113.10 to every Internet source", async ({ page }) => {
   const seen = watch(page);

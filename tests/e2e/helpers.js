@@ -111,3 +111,12 @@ export async function packetCentre(page) {
   expect(box, "the packet is drawn").not.toBeNull();
   return { x: Math.round(box.x + box.width / 2), y: Math.round(box.y + box.height / 2) };
 }
+
+/** Pastes `text` into the import panel (opening it if closed) and imports it; returns the result. */
+export async function importJson(page, text) {
+  const details = page.locator("details.import");
+  if (!(await details.evaluate((d) => d.open))) await page.getByText("Import your own NSG or Service").click();
+  await page.getByLabel("JSON to import").fill(text);
+  await page.getByRole("button", { name: "Import", exact: true }).click();
+  return page.getByRole("status", { name: "Import result" });
+}

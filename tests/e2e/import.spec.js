@@ -3,17 +3,9 @@
 import { test, expect } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { expectClean, open, ruleTable, stepTo, verdict, watch, BLOG_NIC } from "./helpers.js";
+import { expectClean, open, ruleTable, stepTo, verdict, watch, BLOG_NIC, importJson } from "./helpers.js";
 
 const real = join(import.meta.dirname, "..", "..", "..", "shared", "fixtures", "real");
-
-async function importJson(page, text) {
-  const details = page.locator("details.import");
-  if (!(await details.evaluate((d) => d.open))) await page.getByText("Import your own NSG or Service").click();
-  await page.getByLabel("JSON to import").fill(text);
-  await page.getByRole("button", { name: "Import", exact: true }).click();
-  return page.getByRole("status", { name: "Import result" });
-}
 
 test("a real NSG with odd values imports with warnings naming rule and field", async ({ page }) => {
   const seen = watch(page);

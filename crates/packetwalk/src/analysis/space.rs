@@ -478,22 +478,6 @@ impl Dimension {
     }
 }
 
-trait IntoDimension {
-    fn into_dimension(self) -> Dimension;
-}
-
-impl IntoDimension for AddrSet {
-    fn into_dimension(self) -> Dimension {
-        Dimension::Addresses(self)
-    }
-}
-
-impl IntoDimension for PortSet {
-    fn into_dimension(self) -> Dimension {
-        Dimension::Ports(self)
-    }
-}
-
 impl AddrSet {
     /// The larger of the shares of the IPv4 and the IPv6 space the set covers.
     fn share(&self) -> f64 {
@@ -679,19 +663,10 @@ impl Region {
                 continue;
             };
             let outside = match k {
-                0 => current
-                    .destinations
-                    .subtract(&other.destinations)
-                    .into_dimension(),
-                1 => current
-                    .destination_ports
-                    .subtract(&other.destination_ports)
-                    .into_dimension(),
-                2 => current.sources.subtract(&other.sources).into_dimension(),
-                _ => current
-                    .source_ports
-                    .subtract(&other.source_ports)
-                    .into_dimension(),
+                0 => Dimension::Addresses(current.destinations.subtract(&other.destinations)),
+                1 => Dimension::Ports(current.destination_ports.subtract(&other.destination_ports)),
+                2 => Dimension::Addresses(current.sources.subtract(&other.sources)),
+                _ => Dimension::Ports(current.source_ports.subtract(&other.source_ports)),
             };
             if !outside.is_empty() {
                 let mut piece = current.clone();
