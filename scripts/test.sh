@@ -23,6 +23,7 @@ run_stage() {
   fi
 }
 
+standalone() { bash scripts/check-standalone.sh; }
 setup() { ensure_build_tools && ensure_chromium; }
 fmt() { cargo fmt --all --check; }
 clippy_native() { cargo clippy --workspace --all-targets --locked -- -D warnings; }
@@ -40,6 +41,7 @@ wasm_tests() {
 web_build() { trunk build --release && node scripts/size-report.mjs dist && node scripts/page-report.mjs dist 5 && node scripts/analysis-report.mjs dist 5; }
 e2e_tests() { npx playwright test --config tests/e2e/playwright.config.js; }
 
+run_stage "the repository stands alone" standalone
 run_stage "install missing tools" setup
 run_stage "cargo fmt --check" fmt
 run_stage "clippy (native, all targets, -D warnings)" clippy_native

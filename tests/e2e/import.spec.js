@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expectClean, open, ruleTable, stepTo, verdict, watch, BLOG_NIC, importJson } from "./helpers.js";
 
-const real = join(import.meta.dirname, "..", "..", "..", "shared", "fixtures", "real");
+const real = join(import.meta.dirname, "..", "..", "crates", "packetwalk", "fixtures", "real");
 
 test("a real NSG with odd values imports with warnings naming rule and field", async ({ page }) => {
   const seen = watch(page);

@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 
 fn fixture(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/real")
+        .join("../packetwalk/fixtures/real")
         .join(name)
         .display()
         .to_string()

@@ -57,7 +57,7 @@ fn gloo_document() -> web_sys::Document {
 #[wasm_bindgen_test]
 fn pasted_nsg_json_crosses_the_boundary_and_imports_with_warnings() {
     use packetwalk_web::components::import_panel::parse_json;
-    let text = include_str!("../../../../shared/fixtures/real/azure-arm_nsg_custom-rule.json");
+    let text = include_str!("../../packetwalk/fixtures/real/azure-arm_nsg_custom-rule.json");
     let doc = parse_json(text).unwrap();
     let imported = packetwalk::import_nsgs(&doc);
     assert_eq!(imported.value.len(), 1);

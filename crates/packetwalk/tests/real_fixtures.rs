@@ -1,4 +1,4 @@
-//! Every real document in `<repo>/../shared/fixtures/real` (spec §2): the NSG ones import
+//! Every real document in `crates/packetwalk/fixtures/real` (spec §2; provenance in its SOURCES.md): the NSG ones import
 //! without error, with warnings exactly where the recording has odd values.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -26,7 +26,7 @@ fn rendered(warnings: &[Warning]) -> Vec<String> {
 fn every_nsg_document_imports_and_others_are_refused() {
     let mut seen = 0;
     for entry in
-        std::fs::read_dir(real_fixtures_dir()).expect("shared/fixtures/real beside the repo")
+        std::fs::read_dir(real_fixtures_dir()).expect("crates/packetwalk/fixtures/real")
     {
         let path = entry.expect("entry").path();
         let file = path

@@ -1,6 +1,6 @@
 //! cloud-provider-azure's reconciliation of a LoadBalancer Service (spec §3), checked
 //! against the blog (O10) and the expectations in
-//! `shared/fixtures/real/cloud-provider-azure-nsg-rules.md`.
+//! `crates/packetwalk/fixtures/real/cloud-provider-azure-nsg-rules.md`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -293,7 +293,7 @@ fn both_source_ranges_and_the_ip_ranges_annotation_is_refused() {
 
 #[test]
 fn kubectl_json_imports_from_the_real_fixtures() {
-    let real = root().join("../../../shared/fixtures/real");
+    let real = root().join("fixtures/real");
     let doc: Value = serde_json::from_str(
         &std::fs::read_to_string(real.join("k8s_service_loadbalancer_gke_kubectl-get-o-json.json"))
             .unwrap(),

@@ -7,8 +7,7 @@ use packetwalk::{parse_endpoint, Direction, EvalContext, Flow, Protocol};
 use std::path::PathBuf;
 
 pub fn real_fixtures_dir() -> PathBuf {
-    // <repo>/crates/packetwalk -> <repo>/../shared/fixtures/real
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/real")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/real")
 }
 
 pub fn read_json(path: &std::path::Path) -> Value {
