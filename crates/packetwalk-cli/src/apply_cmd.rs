@@ -4,12 +4,11 @@
 
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
-use packetwalk::json::Value;
 use packetwalk::kubernetes::{import_kubernetes, merge_into};
 use packetwalk::reconcile::{apply_service, delete_service, RuleNaming};
 use std::path::PathBuf;
 
-use crate::{out, scenarios};
+use crate::{input, out, scenarios};
 
 #[derive(Clone, Copy, Debug, Default, ValueEnum)]
 pub enum NamingArg {
@@ -42,6 +41,20 @@ pub struct ApplyArgs {
 
 pub fn run(args: &ApplyArgs) -> Result<()> {
     let mut scenario = scenarios::load(&args.scenario)?;
+    // apply writes the scenario back: a value its import had to read leniently would come
+    // out changed (a priority taken as 4096) or unremarked (a prefix that never matches).
+    if let Some(first) = scenario.network_security_groups.import_warnings.first() {
+        let more = scenario.network_security_groups.import_warnings.len() - 1;
+        bail!(
+            "{}: {first}{}; apply writes the scenario back and would carry this over: fix it first",
+            args.scenario,
+            if more > 0 {
+                format!(" (and {more} more)")
+            } else {
+                String::new()
+            }
+        );
+    }
     let naming = match args.naming {
         NamingArg::PerService => RuleNaming::PerService,
         NamingArg::Consolidated => RuleNaming::Consolidated,
@@ -56,17 +69,9 @@ pub fn run(args: &ApplyArgs) -> Result<()> {
         }
     }
     if let Some(file) = &args.file {
-        let origin = file.display().to_string();
-        let text = if origin == "-" {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                .context("reading stdin")?;
-            text
-        } else {
-            std::fs::read_to_string(file).with_context(|| format!("reading {origin}"))?
-        };
-        let doc: Value =
-            serde_json::from_str(&text).with_context(|| format!("{origin}: not JSON"))?;
+        let input = input::read(file)?;
+        let origin = input.shown.clone();
+        let doc = input.json()?;
         let imported = import_kubernetes(&doc).with_context(|| origin.clone())?;
         for warning in &imported.warnings {
             eprintln!("warning: {origin}: {warning}");

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 mod analysis_cmd;
 mod apply_cmd;
 mod flow_verify;
+mod input;
 mod out;
 mod scenarios;
 mod trace_cmd;

@@ -1,9 +1,12 @@
 //! The built-in scenarios, embedded from `www/scenarios/` (the page embeds the same files),
 //! and reading a scenario from a file.
 
-use anyhow::{Context, Result};
-use packetwalk::scenario::Scenario;
+use anyhow::{bail, Context, Result};
+use packetwalk::json::Value;
+use packetwalk::scenario::{shape_problem, Scenario};
 use std::path::Path;
+
+use crate::input;
 
 /// Name and JSON text of every built-in scenario, in the order `packetwalk scenarios` lists them.
 pub const BUILT_INS: &[(&str, &str)] = &[
@@ -37,8 +40,14 @@ pub const BUILT_INS: &[(&str, &str)] = &[
     ),
 ];
 
+/// A scenario from its JSON text; `origin` names it in messages. A document that is not
+/// a scenario (an NSG, `[]`, a Kubernetes object) is refused saying what it lacks.
 pub fn parse(text: &str, origin: &str) -> Result<Scenario> {
-    serde_json::from_str(text).with_context(|| format!("{origin}: not a packetwalk scenario"))
+    let doc: Value = serde_json::from_str(text).with_context(|| format!("{origin}: not JSON"))?;
+    if let Some(problem) = shape_problem(&doc) {
+        bail!("{origin} is not a packetwalk scenario: {problem}");
+    }
+    serde_json::from_str(text).with_context(|| format!("{origin} is not a packetwalk scenario"))
 }
 
 /// A built-in scenario by name, else a scenario file (`-` for stdin).
@@ -46,20 +55,14 @@ pub fn load(name_or_file: &str) -> Result<Scenario> {
     if let Some((name, text)) = BUILT_INS.iter().find(|(name, _)| *name == name_or_file) {
         return parse(text, &format!("built-in scenario {name}"));
     }
-    let text = if name_or_file == "-" {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("reading stdin")?;
-        text
-    } else {
-        let path = Path::new(name_or_file);
-        if !path.exists() {
-            let names: Vec<&str> = BUILT_INS.iter().map(|(n, _)| *n).collect();
-            anyhow::bail!(
-                "--scenario {name_or_file:?}: neither a built-in scenario ({}) nor a file",
-                names.join(", ")
-            );
-        }
-        std::fs::read_to_string(path).with_context(|| format!("reading {name_or_file}"))?
-    };
-    parse(&text, name_or_file)
+    let path = Path::new(name_or_file);
+    if name_or_file != "-" && !path.exists() {
+        let names: Vec<&str> = BUILT_INS.iter().map(|(n, _)| *n).collect();
+        bail!(
+            "--scenario {name_or_file:?}: neither a built-in scenario ({}) nor a file",
+            names.join(", ")
+        );
+    }
+    let input = input::read(path)?;
+    parse(&input.text, &input.shown)
 }

@@ -37,7 +37,39 @@ pub struct Layout {
     pub load_balancer: Option<Labelled>,
     pub vnet: Labelled,
     pub subnets: Vec<SubnetBox>,
+    /// The connections the network has, drawn under the parts (see [`Link`]).
+    pub links: Vec<Link>,
 }
+
+/// A connection between two drawn parts, named by the component ids the trace uses, as
+/// a straight segment between their anchors (so the packet, moved in a straight line
+/// from anchor to anchor, travels exactly along it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Link {
+    pub from: String,
+    pub to: String,
+    pub kind: LinkKind,
+    pub a: (f64, f64),
+    pub b: (f64, f64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkKind {
+    /// Internet -> public IP -> load balancer -> NSGs -> kube-proxy -> pod.
+    Path,
+    /// Node to node inside the VNet.
+    Node,
+    /// The load balancer's health probe from 168.63.129.16.
+    Probe,
+    /// Out to the Internet through the load balancer's outbound IP.
+    Egress,
+}
+
+/// The band at the top of the drawing where the packet's header label rides, so it
+/// never covers a part's label.
+pub const LANE: f64 = 40.0;
+/// The header label's vertical centre, inside the band.
+pub const LANE_Y: f64 = 20.0;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Labelled {
@@ -76,75 +108,115 @@ pub struct PodBox {
 }
 
 impl Layout {
-    /// Where the packet sits when a hop happens at `component` (a trace's component id).
+    /// Where the packet rests when a hop happens at `component` (a trace's component
+    /// id): beside the part, in the gap the link crosses, never on one of its labels.
     pub fn anchor(&self, component: &str) -> Option<(f64, f64)> {
         use packetwalk::component as id;
-        let centre = |r: &Rect| (r.cx(), r.cy());
+        // Left of a box, on its middle line: in the gap the link comes in by.
+        let before = |r: &Rect| (r.x - 15.0, r.cy());
         if component == id::INTERNET {
-            return Some((self.internet.cx(), self.internet.y + self.internet.h * 0.35));
+            return Some((self.internet.cx() + 56.0, self.internet.y + 40.0));
+        }
+        if let Some(c) = self.clients.iter().find(|c| id::client(&c.name) == component) {
+            return Some((c.rect.x + c.rect.w + 12.0, c.rect.cy()));
         }
         let found = self
-            .clients
+            .public_ips
             .iter()
-            .find(|c| id::client(&c.name) == component)
-            .or_else(|| {
-                self.public_ips
-                    .iter()
-                    .find(|p| id::public_ip(&p.name) == component)
-            })
+            .find(|p| id::public_ip(&p.name) == component)
             .or_else(|| {
                 self.load_balancer
                     .iter()
                     .find(|lb| id::load_balancer(&lb.name) == component)
             })
-            .map(|l| centre(&l.rect));
+            .map(|l| before(&l.rect));
         if found.is_some() {
             return found;
         }
         if id::vnet(&self.vnet.name) == component {
-            return Some((self.vnet.rect.x + 60.0, self.vnet.rect.y + 14.0));
+            return Some((self.vnet.rect.x - 12.0, self.vnet.rect.y + 56.0));
         }
         for subnet in &self.subnets {
             if id::subnet(&subnet.name) == component {
-                return Some((subnet.rect.x + 60.0, subnet.rect.y + 10.0));
+                return Some((subnet.rect.x + 10.0, subnet.rect.y + 48.0));
             }
             if let Some(nsg) = &subnet.nsg {
                 if id::nsg_on_subnet(&nsg.name, &subnet.name) == component {
-                    return Some(centre(&nsg.rect));
+                    return Some(before(&nsg.rect));
                 }
             }
             for node in &subnet.nodes {
                 if id::node(&node.name) == component {
-                    return Some((node.kube_proxy.cx(), node.rect.y + 12.0));
+                    return Some((node.kube_proxy.cx(), node.rect.y + node.rect.h - 14.0));
                 }
                 if id::nic(&node.nic.name) == component {
-                    return Some(centre(&node.nic.rect));
+                    return Some(before(node.nic_nsg.as_ref().map_or(&node.nic.rect, |n| &n.rect)));
                 }
                 if id::kube_proxy(&node.name) == component {
-                    return Some(centre(&node.kube_proxy));
+                    return Some(before(&node.kube_proxy));
                 }
                 if let Some(nsg) = &node.nic_nsg {
                     if id::nsg_on_nic(&nsg.name, &node.nic.name) == component {
-                        return Some(centre(&nsg.rect));
+                        return Some(before(&nsg.rect));
                     }
                 }
                 if let Some(pod) = node.pods.iter().find(|p| id::pod(&p.name) == component) {
-                    return Some((pod.rect.x + 17.0, pod.rect.cy()));
+                    return Some(before(&pod.rect));
                 }
             }
         }
         None
     }
+
+    /// The segment between two components' anchors: a drawn link when the network has
+    /// one between them, else a straight connector (the trace may go, say, from a NIC's
+    /// NSG straight to a pod).
+    pub fn segment(&self, from: &str, to: &str) -> Option<((f64, f64), (f64, f64))> {
+        Some((self.anchor(from)?, self.anchor(to)?))
+    }
+
+    /// Where a callout about `component` goes (its top left corner): under the NIC for
+    /// the NIC's NSG, right of the subnet's title for the subnet's NSG, under the load
+    /// balancer, else below and right of the anchor.
+    pub fn callout_at(&self, component: &str) -> Option<(f64, f64)> {
+        use packetwalk::component as id;
+        for subnet in &self.subnets {
+            if let Some(nsg) = &subnet.nsg {
+                if id::nsg_on_subnet(&nsg.name, &subnet.name) == component {
+                    return Some((subnet.rect.x + 250.0, subnet.rect.y + 6.0));
+                }
+            }
+            for node in &subnet.nodes {
+                if let Some(nsg) = &node.nic_nsg {
+                    if id::nsg_on_nic(&nsg.name, &node.nic.name) == component {
+                        return Some((nsg.rect.x, node.nic.rect.y + node.nic.rect.h + 20.0));
+                    }
+                }
+            }
+        }
+        if let Some(lb) = &self.load_balancer {
+            if id::load_balancer(&lb.name) == component {
+                let below = self
+                    .public_ips
+                    .iter()
+                    .map(|p| p.rect.y + p.rect.h)
+                    .fold(lb.rect.y + lb.rect.h, f64::max);
+                return Some((232.0, below + 10.0));
+            }
+        }
+        let (x, y) = self.anchor(component)?;
+        Some((x + 14.0, y + 12.0))
+    }
 }
 
 const WIDTH: f64 = 1200.0;
 const VNET_X: f64 = 520.0;
-const NODE_H: f64 = 150.0;
+const NODE_H: f64 = 160.0;
 const NODE_GAP: f64 = 24.0;
 const POD_H: f64 = 52.0;
-const POD_W: f64 = 232.0;
+const POD_W: f64 = 220.0;
 /// Pods start right of the NIC and kube-proxy.
-const POD_X: f64 = 318.0;
+const POD_X: f64 = 348.0;
 
 pub fn layout(doc: &Scenario) -> Layout {
     let node_w = WIDTH - VNET_X - 16.0 - 40.0 - 50.0;
@@ -169,8 +241,8 @@ pub fn layout(doc: &Scenario) -> Layout {
         })
         .collect();
     let vnet_h = 70.0 + subnet_heights.iter().map(|h| h + 20.0).sum::<f64>();
-    let height = (vnet_h + 50.0).max(400.0);
-    let mid = height / 2.0;
+    let height = LANE + (vnet_h + 50.0).max(400.0);
+    let mid = LANE + (height - LANE) / 2.0;
 
     let client_count = doc.clients.len().max(1) as f64;
     let internet = Rect::new(
@@ -210,7 +282,7 @@ pub fn layout(doc: &Scenario) -> Layout {
     });
 
     let vnet = Labelled {
-        rect: Rect::new(VNET_X, 30.0, WIDTH - VNET_X - 16.0, vnet_h),
+        rect: Rect::new(VNET_X, LANE + 24.0, WIDTH - VNET_X - 16.0, vnet_h),
         name: doc.vnet.name.clone(),
         detail: join(doc.vnet.address_space.iter().map(|p| p.to_string())),
     };
@@ -254,7 +326,7 @@ pub fn layout(doc: &Scenario) -> Layout {
         })
         .collect();
 
-    Layout {
+    let mut placed = Layout {
         width: WIDTH,
         height,
         internet,
@@ -263,7 +335,101 @@ pub fn layout(doc: &Scenario) -> Layout {
         load_balancer,
         vnet,
         subnets,
+        links: Vec::new(),
+    };
+    placed.links = links(doc, &placed);
+    placed
+}
+
+/// The network's connections, by component id (what the trace's hops name). Which of
+/// them a packet takes is the trace's to say; this only says where they are drawn.
+fn links(doc: &Scenario, l: &Layout) -> Vec<Link> {
+    use packetwalk::component as id;
+    let mut out = Vec::new();
+    let mut add = |from: String, to: String, kind: LinkKind| {
+        if let (Some(a), Some(b)) = (l.anchor(&from), l.anchor(&to)) {
+            out.push(Link {
+                from,
+                to,
+                kind,
+                a,
+                b,
+            });
+        }
+    };
+    let lb = doc.load_balancer.as_ref();
+    let frontend_ip = |frontend: &str| {
+        lb.and_then(|lb| {
+            lb.frontend_ip_configurations
+                .iter()
+                .find(|f| f.name == frontend)
+        })
+        .and_then(|f| f.public_ip_address.clone())
+    };
+    let outbound = lb
+        .and_then(|lb| lb.outbound_frontend.as_deref())
+        .and_then(frontend_ip);
+    let inbound: Vec<String> = doc
+        .public_ips
+        .iter()
+        .filter(|p| Some(&p.name) != outbound.as_ref())
+        .map(|p| p.name.clone())
+        .collect();
+    for pip in &inbound {
+        if doc.clients.is_empty() {
+            add(id::INTERNET.to_owned(), id::public_ip(pip), LinkKind::Path);
+        }
+        for client in &doc.clients {
+            add(id::client(&client.name), id::public_ip(pip), LinkKind::Path);
+        }
+        if let Some(lb) = lb {
+            add(id::public_ip(pip), id::load_balancer(&lb.name), LinkKind::Path);
+        }
     }
+    // Each node's way in: the subnet's NSG, the NIC's NSG, kube-proxy, the pods.
+    let mut sides = Vec::new();
+    for subnet in &l.subnets {
+        let subnet_nsg = subnet
+            .nsg
+            .as_ref()
+            .map(|n| id::nsg_on_subnet(&n.name, &subnet.name));
+        for node in &subnet.nodes {
+            let nic_nsg = node
+                .nic_nsg
+                .as_ref()
+                .map(|n| id::nsg_on_nic(&n.name, &node.nic.name));
+            let kube_proxy = id::kube_proxy(&node.name);
+            let chain: Vec<String> = subnet_nsg
+                .iter()
+                .chain(nic_nsg.iter())
+                .cloned()
+                .chain([kube_proxy.clone()])
+                .collect();
+            let entry = chain[0].clone();
+            if let Some(lb) = lb {
+                if lb.backend_address_pool.contains(&node.name) {
+                    add(id::load_balancer(&lb.name), entry.clone(), LinkKind::Path);
+                    if !lb.probes.is_empty() {
+                        add(id::INTERNET.to_owned(), entry.clone(), LinkKind::Probe);
+                    }
+                }
+            }
+            for pair in chain.windows(2) {
+                add(pair[0].clone(), pair[1].clone(), LinkKind::Path);
+            }
+            for pod in &node.pods {
+                add(kube_proxy.clone(), id::pod(&pod.name), LinkKind::Path);
+            }
+            sides.push(nic_nsg.unwrap_or_else(|| id::nic(&node.nic.name)));
+        }
+    }
+    for pair in sides.windows(2) {
+        add(pair[0].clone(), pair[1].clone(), LinkKind::Node);
+    }
+    if let (Some(lb), Some(_)) = (lb, &outbound) {
+        add(id::load_balancer(&lb.name), id::INTERNET.to_owned(), LinkKind::Egress);
+    }
+    out
 }
 
 fn node_box(
@@ -272,7 +438,7 @@ fn node_box(
     rect: Rect,
     columns: usize,
 ) -> NodeBox {
-    let nic_rect = Rect::new(rect.x - 12.0, rect.cy() - 26.0, 178.0, 52.0);
+    let nic_rect = Rect::new(rect.x - 12.0, rect.cy() - 26.0, 200.0, 52.0);
     let nic = Labelled {
         rect: nic_rect,
         name: node.nic.name.clone(),
@@ -291,7 +457,7 @@ fn node_box(
             name: name.clone(),
             detail: String::new(),
         });
-    let kube_proxy = Rect::new(rect.x + 188.0, rect.cy() - 22.0, 104.0, 44.0);
+    let kube_proxy = Rect::new(rect.x + 218.0, rect.cy() - 22.0, 100.0, 44.0);
     let pods: Vec<_> = doc.pods.iter().filter(|p| p.node == node.name).collect();
     let pods = pods
         .iter()

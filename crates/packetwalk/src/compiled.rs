@@ -341,3 +341,49 @@ impl CompiledNsg {
         }
     }
 }
+
+/// The verdict of [`crate::eval::evaluate_path`] (access and rule name) without the
+/// explanation, for many flows through the same subnet and NIC NSGs.
+#[derive(Clone, Debug)]
+pub struct CompiledPath<'n> {
+    subnet: Option<(&'n NetworkSecurityGroup, CompiledNsg)>,
+    nic: Option<(&'n NetworkSecurityGroup, CompiledNsg)>,
+}
+
+impl<'n> CompiledPath<'n> {
+    pub fn new(
+        subnet: Option<&'n NetworkSecurityGroup>,
+        nic: Option<&'n NetworkSecurityGroup>,
+        ctx: &EvalContext,
+    ) -> CompiledPath<'n> {
+        let compile = |nsg: &'n NetworkSecurityGroup| (nsg, CompiledNsg::new(nsg, ctx));
+        CompiledPath {
+            subnet: subnet.map(compile),
+            nic: nic.map(compile),
+        }
+    }
+
+    /// Azure's order (inbound subnet then NIC, outbound NIC then subnet), the first Deny
+    /// ending it; the rule name is that of the last NSG evaluated, empty when there is none.
+    pub fn decide(&self, flow: &Flow) -> (Access, String) {
+        let levels = match flow.direction {
+            Direction::Inbound => [&self.subnet, &self.nic],
+            Direction::Outbound => [&self.nic, &self.subnet],
+        };
+        let mut verdict = (Access::Allow, String::new());
+        for (nsg, compiled) in levels.into_iter().flatten() {
+            let decision = compiled.decide(flow);
+            verdict = (
+                decision.access,
+                decision
+                    .rule
+                    .map(|rule| rule.rule_name(nsg))
+                    .unwrap_or_default(),
+            );
+            if decision.access == Access::Deny {
+                break;
+            }
+        }
+        verdict
+    }
+}

@@ -738,6 +738,13 @@ fn put_rule(
             problems.push(warning);
         }
     }
+    if replaces.is_none() {
+        if let Some(mut too_many) = crate::validate::rule_count_problem(&candidate) {
+            // Not one field's problem: shown above the form's fields.
+            too_many.field = None;
+            problems.push(too_many);
+        }
+    }
     if !problems.is_empty() {
         // In the order of the form's fields.
         let ordered = RULE_FORM_FIELDS

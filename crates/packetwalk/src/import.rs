@@ -97,6 +97,7 @@ pub fn import_nsgs_named(doc: &Value, fallback_name: &str) -> Imported<Vec<Netwo
     }
     for nsg in &mut nsgs {
         nsg.add_missing_default_rules();
+        warnings.extend(crate::validate::import_problems(nsg));
     }
     Imported {
         value: nsgs,
@@ -484,11 +485,39 @@ impl RuleWarnings<'_> {
 fn scalar_text(v: &Value) -> Option<Cow<'_, str>> {
     match v {
         Value::String(s) => Some(Cow::Borrowed(s)),
-        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
-            Some(Cow::Owned(format!("{}", *n as i64)))
+        // Whole numbers print exactly (2^64 is 18446744073709551616) without the float printer.
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e38 => {
+            Some(Cow::Owned(format!("{}", *n as i128)))
         }
         Value::Number(n) => Some(Cow::Owned(decimal(*n))),
         _ => None,
+    }
+}
+
+/// A priority as written (a number or a string of digits), or what is wrong with it:
+/// a whole number outside what a priority can hold is "out of range", anything else
+/// "not a whole number".
+fn priority_value(v: &Value) -> Result<u32, (Option<Cow<'_, str>>, &'static str)> {
+    let text = scalar_text(v);
+    let whole = match v {
+        Value::Number(n) if n.fract() == 0.0 => Some(*n),
+        Value::String(s) => {
+            let digits = s.trim().strip_prefix('-').unwrap_or(s.trim());
+            match s.trim().parse::<i128>() {
+                Ok(n) => Some(n as f64),
+                // More digits than any integer type holds: still a whole number.
+                Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                    Some(f64::INFINITY)
+                }
+                Err(_) => None,
+            }
+        }
+        _ => None,
+    };
+    match whole {
+        Some(n) if (0.0..=f64::from(u32::MAX)).contains(&n) => Ok(n as u32),
+        Some(_) => Err((text, "out of range: a priority is a whole number from 100 to 4096")),
+        None => Err((text, "not a whole number")),
     }
 }
 
@@ -595,27 +624,15 @@ fn import_rule(
             return None;
         }
     };
-    let priority = match doc.field(Key::Priority) {
-        Some(Value::Number(n)) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n) => {
-            *n as u32
-        }
-        Some(p) => {
-            let text = scalar_text(p);
-            match text
-                .as_deref()
-                .map(str::trim)
-                .and_then(|t| t.parse::<u32>().ok())
-            {
-                Some(n) => n,
-                None => {
-                    w.push(
-                        "priority",
-                        text.as_deref(),
-                        "not a whole number; taken as 4096, the last user priority",
-                    );
-                    4096
-                }
-            }
+    let priority = match doc.field(Key::Priority).map(priority_value) {
+        Some(Ok(n)) => n,
+        Some(Err((text, problem))) => {
+            w.push(
+                "priority",
+                text.as_deref(),
+                format!("{problem}; taken as 4096, the last user priority"),
+            );
+            4096
         }
         None => {
             w.push(

@@ -23,9 +23,9 @@ pub mod scenario;
 pub mod trace;
 pub mod validate;
 
-pub use compiled::{CompiledNsg, Decision};
+pub use compiled::{CompiledNsg, CompiledPath, Decision};
 pub use defaults::default_security_rules;
-pub use endpoint::parse_endpoint;
+pub use endpoint::{parse_endpoint, unbracketed_ipv6_hint};
 pub use eval::{
     evaluate_nsg, evaluate_path, EvalContext, FlowVerdict, MatchResult, NsgEvaluation,
     RuleEvaluation, RuleKind, RuleRef,

@@ -287,6 +287,64 @@ pub struct NamedFlow {
     pub protocol: String,
 }
 
+/// Why a JSON document is not a scenario, if it is not: a scenario is an object with a
+/// `vnet` object and a `nodes` array (every other member has a default). The answer
+/// names what is missing and, when it can tell, what the document is instead.
+pub fn shape_problem(doc: &json::Value) -> Option<String> {
+    const NEEDS: &str = "a scenario is an object with \"vnet\" and \"nodes\" (docs/scenario-format.md)";
+    let json::Value::Object(members) = doc else {
+        let what = match doc {
+            json::Value::Array(items) if items.is_empty() => "an empty array",
+            other => other.kind(),
+        };
+        return Some(format!("it is {what}; {NEEDS}"));
+    };
+    let vnet = doc.get("vnet");
+    let nodes = doc.get("nodes");
+    let mut missing: Vec<String> = Vec::new();
+    for (key, found, want) in [("vnet", vnet, "an object"), ("nodes", nodes, "an array")] {
+        let wanted = match found {
+            Some(json::Value::Object(_)) => want == "an object",
+            Some(json::Value::Array(_)) => want == "an array",
+            _ => false,
+        };
+        match found {
+            None | Some(json::Value::Null) if missing.is_empty() => {
+                missing.push(format!("it has no \"{key}\""));
+            }
+            None | Some(json::Value::Null) => missing.push(format!("no \"{key}\"")),
+            Some(other) if !wanted => {
+                missing.push(format!("its \"{key}\" is {}, not {want}", other.kind()));
+            }
+            Some(_) => {}
+        }
+    }
+    if missing.is_empty() {
+        return None;
+    }
+    let has = |key: &str| members.iter().any(|(k, _)| k.eq_ignore_ascii_case(key));
+    let in_properties = |key: &str| doc.get("properties").and_then(|p| p.get(key)).is_some();
+    let typed = |suffix: &str| {
+        doc.get("type")
+            .and_then(json::Value::as_str)
+            .is_some_and(|t| t.to_ascii_lowercase().ends_with(suffix))
+    };
+    let looks_like = if has("securityRules")
+        || has("defaultSecurityRules")
+        || in_properties("securityRules")
+        || typed("/networksecuritygroups")
+    {
+        " (it looks like an NSG: give it to flow-verify --nic-nsg, or import it into a scenario)"
+    } else if has("kind") && has("apiVersion") {
+        " (it looks like a Kubernetes object: give it to apply -f)"
+    } else if members.is_empty() {
+        " (it is an empty object)"
+    } else {
+        ""
+    };
+    Some(format!("{}{looks_like}; {NEEDS}", missing.join(" and ")))
+}
+
 /// References that point nowhere (a node's subnet, a NIC's NSG, a pod's node, a
 /// load-balancing rule's frontend or probe), each named by object and field.
 pub fn check(scenario: &Scenario) -> Vec<Warning> {

@@ -12,14 +12,78 @@ pub const MAX_DESCRIPTION_LEN: usize = 140;
 pub const MAX_ADDRESSES_PER_SIDE: usize = 4000;
 pub const MAX_ASGS_PER_SIDE: usize = 10;
 pub const USER_PRIORITIES: std::ops::RangeInclusive<u32> = 100..=4096;
+/// Security rules per NSG (spec §1 limits).
+pub const MAX_RULES_PER_NSG: usize = 1000;
 
-/// Every finding for every rule of the NSG.
+const PRIORITY_RANGE: &str = "a priority must be between 100 and 4096";
+
+/// Every finding for every rule of the NSG, and the NSG's rule count.
 pub fn validate_nsg(nsg: &NetworkSecurityGroup) -> Vec<Warning> {
     let user = (0..nsg.security_rules.len()).map(|i| (RuleKind::User, i));
     let default = (0..nsg.default_security_rules.len()).map(|i| (RuleKind::Default, i));
     user.chain(default)
         .flat_map(|(kind, index)| validate_rule(nsg, kind, index))
+        .chain(rule_count_problem(nsg))
         .collect()
+}
+
+/// Azure's limit of 1,000 security rules per NSG, if the NSG is over it.
+pub fn rule_count_problem(nsg: &NetworkSecurityGroup) -> Option<Warning> {
+    let count = nsg.security_rules.len();
+    (count > MAX_RULES_PER_NSG).then(|| Warning {
+        object: format!("NSG {}", nsg.name),
+        field: Some("securityRules".to_owned()),
+        value: None,
+        message: format!(
+            "{count} rules; Azure allows at most {MAX_RULES_PER_NSG} in one NSG and refuses more"
+        ),
+    })
+}
+
+/// What Azure would refuse of an imported NSG as a whole, which a lenient import takes
+/// with a warning: user rules' priorities outside 100-4096, two user rules with one
+/// priority in one direction, and more than 1,000 rules. Each warning says what the
+/// evaluator does instead of refusing.
+pub fn import_problems(nsg: &NetworkSecurityGroup) -> Vec<Warning> {
+    let mut out = Vec::new();
+    let rules = &nsg.security_rules;
+    for (index, rule) in rules.iter().enumerate() {
+        let warning = |message: String| Warning {
+            object: format!("NSG {}, rule {}", nsg.name, rule.name),
+            field: Some("priority".to_owned()),
+            value: Some(rule.priority.to_string()),
+            message,
+        };
+        if !USER_PRIORITIES.contains(&rule.priority) {
+            let tie = if nsg
+                .default_security_rules
+                .iter()
+                .any(|d| d.priority == rule.priority && d.direction == rule.direction)
+            {
+                ", before the default rule of that priority"
+            } else {
+                ""
+            };
+            out.push(warning(format!(
+                "out of range: {PRIORITY_RANGE} (Azure refuses the rule); evaluated at {} as written{tie}",
+                rule.priority
+            )));
+        }
+        // Rules of one priority are evaluated in document order (eval::rules_in_priority_order).
+        if let Some(first) = rules[..index]
+            .iter()
+            .find(|other| other.priority == rule.priority && other.direction == rule.direction)
+        {
+            out.push(warning(format!(
+                "rule {} has the same priority in the same direction ({}), which Azure refuses; packetwalk lets rule {} decide first, as it comes first in the document",
+                first.name,
+                rule.direction.as_str(),
+                first.name
+            )));
+        }
+    }
+    out.extend(rule_count_problem(nsg));
+    out
 }
 
 /// The findings for one rule (none if there is no such rule). Default rules are only
@@ -48,7 +112,7 @@ pub fn validate_rule(nsg: &NetworkSecurityGroup, kind: RuleKind, index: usize) -
             push(
                 "priority",
                 Some(rule.priority.to_string()),
-                "a priority must be between 100 and 4096".to_owned(),
+                PRIORITY_RANGE.to_owned(),
             );
         }
         for (other_index, other) in nsg.security_rules.iter().enumerate() {

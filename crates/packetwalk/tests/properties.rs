@@ -314,6 +314,16 @@ proptest! {
     }
 
     #[test]
+    fn compiled_path_agrees_with_evaluate_path(subnet in prop::option::of(nsg()), nic in prop::option::of(nsg()), flows in prop::collection::vec(flow(), 1..8), ctx in context()) {
+        // spec §1 "Subnet NSG and NIC NSG": both must allow, in Azure's order per direction.
+        let compiled = packetwalk::CompiledPath::new(subnet.as_ref(), nic.as_ref(), &ctx);
+        for flow in &flows {
+            let explained = evaluate_path(subnet.as_ref(), nic.as_ref(), flow, &ctx);
+            prop_assert_eq!(compiled.decide(flow), (explained.access, explained.rule_name), "flow {:?}", flow);
+        }
+    }
+
+    #[test]
     fn export_then_import_is_identity(nsg in nsg()) {
         let mut nsg = nsg;
         nsg.add_missing_default_rules();

@@ -7,7 +7,10 @@ use yew::prelude::*;
 
 use packetwalk::component;
 
-use crate::layout::{Labelled, Layout, NodeBox, PodBox, Rect, SubnetBox};
+use packetwalk::trace::{Action as HopAction, FiveTuple, Leg, Trace, Verdict};
+use wasm_bindgen::JsCast;
+
+use crate::layout::{Labelled, Layout, LinkKind, NodeBox, PodBox, Rect, SubnetBox, LANE_Y};
 
 #[derive(Properties, PartialEq)]
 pub struct DiagramProps {
@@ -37,6 +40,62 @@ pub struct Highlight {
     pub move_ms: u32,
     /// On the reply leg.
     pub returning: bool,
+    /// The packet's header after this hop, with what this hop rewrote.
+    pub header: Option<Header>,
+    /// The links the trace's consecutive hops go along.
+    pub route: Rc<[RouteSegment]>,
+    /// What decided at this hop, beside the part that decided.
+    pub callout: Option<Callout>,
+}
+
+/// The packet's header label: `TCP 198.51.100.23:50123 → 203.0.113.10:8080`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Header {
+    pub protocol: String,
+    pub source: String,
+    pub destination: String,
+    /// Rewritten by this hop (SNAT, DNAT, or the reply's reverse NAT).
+    pub source_changed: bool,
+    pub destination_changed: bool,
+}
+
+impl Header {
+    fn of(packet: &FiveTuple) -> Header {
+        let endpoint = |ip: std::net::IpAddr, port: u16| match ip {
+            std::net::IpAddr::V4(_) => format!("{ip}:{port}"),
+            std::net::IpAddr::V6(_) => format!("[{ip}]:{port}"),
+        };
+        Header {
+            protocol: packet.protocol.to_string().to_ascii_uppercase(),
+            source: endpoint(packet.source_ip, packet.source_port),
+            destination: endpoint(packet.destination_ip, packet.destination_port),
+            source_changed: false,
+            destination_changed: false,
+        }
+    }
+    fn chars(&self) -> usize {
+        self.protocol.len() + self.source.len() + self.destination.len() + 4
+    }
+}
+
+/// One link of the traced route: from one hop's component to the next one's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RouteSegment {
+    pub from: String,
+    pub to: String,
+    pub a: (f64, f64),
+    pub b: (f64, f64),
+    pub returning: bool,
+    /// The link the packet just came along.
+    pub current: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Callout {
+    pub component: String,
+    pub at: (f64, f64),
+    pub lines: Vec<String>,
+    pub denied: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -46,6 +105,122 @@ pub enum Outcome {
     Allowed,
     Denied,
     Delivered,
+}
+
+/// Where the packet is and what the hop on show did, for the diagram: all of it read
+/// from the trace (its hops' components, packets and NSG evaluations).
+pub fn highlight(layout: &Layout, trace: Option<&Trace>, step: usize, speed_ms: u32) -> Highlight {
+    let Some((trace, hop)) = trace.and_then(|t| Some((t, t.hops.get(step)?))) else {
+        return Highlight::default();
+    };
+    let last = trace.hops.len().saturating_sub(1) == step;
+    let stopped = last && trace.verdict == Verdict::Dropped;
+    let outcome = match hop.action {
+        HopAction::NsgDeny | HopAction::Drop => Outcome::Denied,
+        _ if stopped => Outcome::Denied,
+        HopAction::NsgAllow | HopAction::FlowState => Outcome::Allowed,
+        HopAction::Deliver if last || trace.verdict == Verdict::Delivered => Outcome::Delivered,
+        _ => Outcome::Passing,
+    };
+    let mut header = Header::of(&hop.packet);
+    if let Some(before) = step.checked_sub(1).and_then(|i| trace.hops.get(i)) {
+        if before.leg == hop.leg {
+            let was = Header::of(&before.packet);
+            header.source_changed = was.source != header.source;
+            header.destination_changed = was.destination != header.destination;
+        }
+    }
+    let mut route: Vec<RouteSegment> = Vec::new();
+    for (i, pair) in trace.hops.windows(2).enumerate() {
+        let (from, to) = (&pair[0].component, &pair[1].component);
+        if from == to {
+            continue;
+        }
+        let returning = pair[1].leg == Leg::Return;
+        let current = i + 1 == step;
+        if let Some(seen) = route
+            .iter_mut()
+            .find(|r| &r.from == from && &r.to == to && r.returning == returning)
+        {
+            seen.current |= current;
+            continue;
+        }
+        if let Some((a, b)) = layout.segment(from, to) {
+            route.push(RouteSegment {
+                from: from.clone(),
+                to: to.clone(),
+                a,
+                b,
+                returning,
+                current,
+            });
+        }
+    }
+    Highlight {
+        current: Some(hop.component.clone()),
+        outcome,
+        packet: layout.anchor(&hop.component),
+        move_ms: speed_ms.saturating_mul(3) / 5,
+        returning: hop.leg == Leg::Return,
+        header: Some(header),
+        route: route.into(),
+        callout: callout(layout, trace, step, stopped),
+    }
+}
+
+/// The decision at this hop, in words for the picture: an NSG's deciding rule, the load
+/// balancer's rule, or where and why the packet stopped.
+fn callout(layout: &Layout, trace: &Trace, step: usize, stopped: bool) -> Option<Callout> {
+    let hop = trace.hops.get(step)?;
+    let lines = if let Some(e) = &hop.nsg {
+        let allow = e.access == packetwalk::Access::Allow;
+        let priority = e
+            .deciding_rule
+            .and_then(|i| e.rules.get(i))
+            .map(|r| format!(" · priority {}", r.priority))
+            .unwrap_or_default();
+        let rule = e.rule_name.rsplit('/').next().unwrap_or_default();
+        vec![
+            format!("{}{priority}", if allow { "✔ Allow" } else { "✖ Deny" }),
+            if rule.is_empty() {
+                "no rule matched".to_owned()
+            } else {
+                format!("rule {rule}")
+            },
+        ]
+    } else if stopped {
+        let mut lines = vec!["✖ Stopped here".to_owned()];
+        lines.extend(wrap(trace.reason.as_deref().unwrap_or(&hop.summary), 46));
+        lines
+    } else {
+        match hop.action {
+            HopAction::FlowState => vec!["✔ Reply allowed: a known flow".to_owned()],
+            HopAction::MatchLbRule | HopAction::PickBackend => wrap(&hop.summary, 46),
+            _ => return None,
+        }
+    };
+    Some(Callout {
+        component: hop.component.clone(),
+        at: layout.callout_at(&hop.component)?,
+        denied: matches!(hop.action, HopAction::NsgDeny | HopAction::Drop) || stopped,
+        lines,
+    })
+}
+
+/// Words in lines of at most `width` characters (a longer word gets its own line).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_owned()),
+        }
+    }
+    lines.truncate(4);
+    lines
 }
 
 impl Highlight {
@@ -67,9 +242,25 @@ pub fn diagram(props: &DiagramProps) -> Html {
     let l = &props.layout;
     let hl = &props.highlight;
     let ex = &props.exposed[..];
-    let view_box = format!("0 0 {} {}", l.width, l.height);
+    let view_box = format!("0 0 {} {}", fmt(l.width), fmt(l.height));
+    let figure = use_node_ref();
+    // On a narrow screen the diagram scrolls sideways: keep the packet in view.
+    {
+        let figure = figure.clone();
+        let (x, width) = (hl.packet.map(|p| p.0), l.width);
+        use_effect_with(x.map(|x| x as i64), move |_| {
+            if let (Some(x), Some(el)) = (x, figure.cast::<web_sys::HtmlElement>()) {
+                let (shown, total) = (el.client_width(), el.scroll_width());
+                if total > shown + 1 {
+                    let at = (x / width * f64::from(total)) as i32;
+                    el.set_scroll_left((at - shown / 2).max(0));
+                }
+            }
+        });
+    }
+    let on_route = !hl.route.is_empty();
     html! {
-        <figure class="diagram">
+        <figure class="diagram" ref={figure}>
             <svg
                 viewBox={view_box}
                 role="group"
@@ -77,11 +268,30 @@ pub fn diagram(props: &DiagramProps) -> Html {
                 xmlns="http://www.w3.org/2000/svg"
                 preserveAspectRatio="xMidYMin meet"
             >
+                <g class={classes!("links", on_route.then_some("dimmed"))} aria-hidden="true">
+                    { for l.links.iter().map(|k| html! {
+                        <line class={classes!("link", link_class(k.kind))} data-from={k.from.clone()} data-to={k.to.clone()}
+                            x1={fmt(k.a.0)} y1={fmt(k.a.1)} x2={fmt(k.b.0)} y2={fmt(k.b.1)} />
+                    }) }
+                    { for link_labels(l) }
+                </g>
+                <g class="route" aria-hidden="true">
+                    { for hl.route.iter().map(|r| {
+                        // The reply runs beside the way in, a little lower, so both show.
+                        let dy = if r.returning { 5.0 } else { 0.0 };
+                        html! {
+                            <line class={classes!("route-link", if r.returning { "reply" } else { "forward" }, r.current.then_some("just"))}
+                                data-from={r.from.clone()} data-to={r.to.clone()} data-leg={if r.returning { "return" } else { "forward" }}
+                                x1={fmt(r.a.0)} y1={fmt(r.a.1 + dy)} x2={fmt(r.b.0)} y2={fmt(r.b.1 + dy)} />
+                        }
+                    }) }
+                </g>
                 { internet(l, hl) }
                 { for l.public_ips.iter().map(|p| public_ip(p, hl, ex)) }
                 { for l.load_balancer.iter().map(|lb| load_balancer(lb, hl)) }
                 { vnet(l, hl, ex) }
-                { packet(hl) }
+                { for hl.callout.iter().map(|c| callout_box(l, c)) }
+                { packet(l, hl) }
             </svg>
         </figure>
     }
@@ -272,17 +482,65 @@ fn shield(nsg: &Labelled, attachment: Attachment, hl: &Highlight) -> Html {
     }
 }
 
+fn link_class(kind: LinkKind) -> &'static str {
+    match kind {
+        LinkKind::Path => "path",
+        LinkKind::Node => "node-link",
+        LinkKind::Probe => "probe",
+        LinkKind::Egress => "egress",
+    }
+}
+
+/// Names on the links that are not the way in: the probe's source and the way out.
+fn link_labels(l: &Layout) -> Vec<Html> {
+    let mut out = Vec::new();
+    let mut probe_done = false;
+    for k in &l.links {
+        let (mx, my) = ((k.a.0 + k.b.0) / 2.0, (k.a.1 + k.b.1) / 2.0);
+        let text = match k.kind {
+            LinkKind::Probe if !probe_done => {
+                probe_done = true;
+                "health probe from 168.63.129.16"
+            }
+            LinkKind::Egress => "outbound SNAT",
+            _ => continue,
+        };
+        out.push(html! {
+            <text class="link-label small" x={fmt(mx)} y={fmt(my - 4.0)} text-anchor="middle">{ text }</text>
+        });
+    }
+    out
+}
+
+fn callout_box(l: &Layout, c: &Callout) -> Html {
+    let longest = c.lines.iter().map(|t| t.chars().count()).max().unwrap_or(0);
+    let w = (longest as f64 * 6.3 + 16.0).min(l.width - 8.0);
+    let h = c.lines.len() as f64 * 15.0 + 8.0;
+    let x = c.at.0.min(l.width - w - 4.0).max(4.0);
+    let y = c.at.1.min(l.height - h - 4.0);
+    html! {
+        <g class={classes!("callout", if c.denied { "denied" } else { "allowed" })} data-testid="callout" data-component={c.component.clone()}>
+            <rect x={fmt(x)} y={fmt(y)} width={fmt(w)} height={fmt(h)} rx="5" />
+            { for c.lines.iter().enumerate().map(|(i, t)| html! {
+                <text x={fmt(x + 8.0)} y={fmt(y + 16.0 + i as f64 * 15.0)} class={classes!("small", (i == 0).then_some("lead"))}>{ t }</text>
+            }) }
+        </g>
+    }
+}
+
 /// The packet: one element, moved between hops by a CSS transition on `transform`, so
-/// the browser animates it without the diagram re-rendering per frame.
-fn packet(hl: &Highlight) -> Html {
+/// the browser animates it without the diagram re-rendering per frame. The envelope
+/// rests beside the hop's part; the header label rides in the band at the top (moved
+/// by the same transition, so it stays in the band), joined to the envelope by a line.
+fn packet(l: &Layout, hl: &Highlight) -> Html {
     let Some((x, y)) = hl.packet else {
         return html! {};
     };
+    let ms = hl.move_ms;
     let style = format!(
-        "transform: translate({}px, {}px); transition-duration: {}ms",
+        "transform: translate({}px, {}px); transition-duration: {ms}ms",
         fmt(x),
-        fmt(y),
-        hl.move_ms
+        fmt(y)
     );
     let state = match hl.outcome {
         Outcome::Denied => "denied",
@@ -290,12 +548,40 @@ fn packet(hl: &Highlight) -> Html {
         _ if hl.returning => "returning",
         _ => "moving",
     };
+    let header = hl.header.clone().unwrap_or_default();
+    let w = (header.chars() as f64 * 6.7 + 16.0).round();
+    let left = (x - w / 2.0).min(l.width - w - 4.0).max(4.0);
+    let header_style = format!(
+        "transform: translate({}px, {}px); transition-duration: {ms}ms",
+        fmt(left - x),
+        fmt(LANE_Y - y)
+    );
+    // The line from the label down to the envelope: a unit line scaled to the gap.
+    let gap = (y - LANE_Y - 11.0).max(0.0);
+    let leader_style = format!("transform: scaleY({}); transition-duration: {ms}ms", fmt(gap));
+    let part = |text: &str, changed: bool| {
+        html! { <tspan class={classes!(changed.then_some("changed"))}>{ text.to_owned() }</tspan> }
+    };
     html! {
         <g class={classes!("packet", state)} data-testid="packet" style={style} aria-hidden="true">
-            <circle r="9" />
-            if hl.outcome == Outcome::Denied {
-                <path class="cross" d="M-5 -5 L5 5 M5 -5 L-5 5" />
-            }
+            <line class="leader" x1="0" y1="0" x2="0" y2="-1" style={leader_style} vector-effect="non-scaling-stroke" />
+            <g class="envelope">
+                if hl.outcome == Outcome::Denied {
+                    <circle r="11" />
+                    <path class="cross" d="M-5 -5 L5 5 M5 -5 L-5 5" />
+                } else {
+                    <rect x="-10" y="-7" width="20" height="14" rx="2" />
+                    <path class="flap" d="M-10 -7 L0 1 L10 -7" />
+                }
+            </g>
+            <g class="header" style={header_style}>
+                <rect x="0" y="-11" width={fmt(w)} height="22" rx="11" />
+                <text x="8" y="4" class="mono">
+                    { part(&header.protocol, false) }{ " " }
+                    { part(&header.source, header.source_changed) }{ " → " }
+                    { part(&header.destination, header.destination_changed) }
+                </text>
+            </g>
         </g>
     }
 }
