@@ -39,6 +39,8 @@ wasm_tests() {
     cargo test --target wasm32-unknown-unknown --locked)
 }
 web_build() { trunk build --release && node scripts/size-report.mjs dist && node scripts/page-report.mjs dist 5 && node scripts/analysis-report.mjs dist 5; }
+# The CLI's batch mode, whole process (a report, not a timed assertion).
+cli_bench() { cargo build --release --locked -p packetwalk-cli && node scripts/flow-batch-bench.mjs target/release/packetwalk 5; }
 e2e_tests() { npx playwright test --config tests/e2e/playwright.config.js; }
 
 run_stage "the repository stands alone" standalone
@@ -47,6 +49,7 @@ run_stage "cargo fmt --check" fmt
 run_stage "clippy (native, all targets, -D warnings)" clippy_native
 run_stage "clippy (wasm32, -D warnings)" clippy_wasm
 run_stage "native tests" native_tests
+run_stage "CLI batch benchmark (report)" cli_bench
 run_stage "wasm-bindgen tests in headless Chromium" wasm_tests
 run_stage "release build (trunk), size and load-time report" web_build
 run_stage "end-to-end tests (Playwright, Chromium)" e2e_tests

@@ -40,9 +40,19 @@ pub enum OutputFormat {
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    #[arg(long, value_enum, ignore_case = true, required_unless_present = "flows")]
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        required_unless_present = "flows"
+    )]
     direction: Option<DirectionArg>,
-    #[arg(long, value_enum, ignore_case = true, required_unless_present = "flows")]
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        required_unless_present = "flows"
+    )]
     protocol: Option<ProtocolArg>,
     /// The protected NIC's end: IP:PORT, IPv6 as [addr]:port.
     #[arg(long, value_name = "IP:PORT", required_unless_present = "flows")]
@@ -56,7 +66,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["direction", "protocol", "local", "remote", "output"])]
     flows: Option<PathBuf>,
     /// With --flows: add each flow's per-rule evaluations (the NSG diagnostics table).
-    #[arg(long, requires = "flows")]
+    #[arg(long)]
     explain: bool,
     /// The NIC's NSG: any az or ARM JSON shape; - for stdin.
     #[arg(long, value_name = "FILE")]
@@ -76,12 +86,7 @@ pub struct Args {
     /// The prefixes of a service tag; repeatable.
     #[arg(long = "service-tag", value_name = "NAME=CIDR[,CIDR...]")]
     service_tags: Vec<String>,
-    #[arg(
-        short = 'o',
-        long = "output",
-        value_enum,
-        ignore_case = true
-    )]
+    #[arg(short = 'o', long = "output", value_enum, ignore_case = true)]
     output: Option<OutputFormat>,
 }
 
@@ -190,8 +195,7 @@ fn flow_of(
     remote: &str,
     names: [&str; 2],
 ) -> Result<Flow, String> {
-    let (local_ip, local_port, remote_ip, remote_port) =
-        endpoints(protocol, local, remote, names)?;
+    let (local_ip, local_port, remote_ip, remote_port) = endpoints(protocol, local, remote, names)?;
     Ok(Flow {
         direction,
         protocol,
@@ -206,8 +210,17 @@ pub fn run(args: &Args) -> Result<()> {
     if args.nic_nsg.is_none() && args.subnet_nsg.is_none() {
         bail!("give at least one of --nic-nsg FILE and --subnet-nsg FILE");
     }
-    if args.subnet_nsg.as_deref().is_some_and(|p| p.as_os_str() == "-")
-        && args.nic_nsg.as_deref().is_some_and(|p| p.as_os_str() == "-")
+    if args.explain && args.flows.is_none() {
+        bail!("--explain goes with --flows FILE (a single flow's output always explains)");
+    }
+    if args
+        .subnet_nsg
+        .as_deref()
+        .is_some_and(|p| p.as_os_str() == "-")
+        && args
+            .nic_nsg
+            .as_deref()
+            .is_some_and(|p| p.as_os_str() == "-")
         || args.flows.as_deref().is_some_and(|p| p.as_os_str() == "-")
             && [&args.subnet_nsg, &args.nic_nsg]
                 .iter()
@@ -228,7 +241,14 @@ pub fn run(args: &Args) -> Result<()> {
         .map(|p| read_nsg(p, &mut warnings))
         .transpose()?;
     if let Some(flows) = &args.flows {
-        return run_batch(flows, args.explain, subnet.as_ref(), nic.as_ref(), &ctx, &warnings);
+        return run_batch(
+            flows,
+            args.explain,
+            subnet.as_ref(),
+            nic.as_ref(),
+            &ctx,
+            &warnings,
+        );
     }
     // clap requires these without --flows.
     let (Some(direction), Some(protocol), Some(local), Some(remote)) =
@@ -343,9 +363,8 @@ fn batch_flow(doc: &Value) -> Result<Flow, String> {
         d => return Err(format!("\"direction\" {d:?}: expected Inbound or Outbound")),
     };
     let protocol = text("protocol")?;
-    let protocol = Protocol::parse(protocol.trim()).ok_or_else(|| {
-        format!("\"protocol\" {protocol:?}: expected TCP, UDP, ICMP, ESP or AH")
-    })?;
+    let protocol = Protocol::parse(protocol.trim())
+        .ok_or_else(|| format!("\"protocol\" {protocol:?}: expected TCP, UDP, ICMP, ESP or AH"))?;
     flow_of(
         direction,
         protocol,
@@ -371,7 +390,7 @@ fn run_batch(
         let flow = entry
             .as_ref()
             .map_err(Clone::clone)
-            .and_then(|doc| batch_flow(doc));
+            .and_then(batch_flow);
         let blank = BatchLine {
             flow: index + 1,
             error: None,

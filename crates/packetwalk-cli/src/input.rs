@@ -32,7 +32,9 @@ pub fn read(path: &Path) -> Result<Input> {
         Err(error) => {
             let offset = error.utf8_error().valid_up_to();
             let byte = error.as_bytes().get(offset).copied().unwrap_or_default();
-            bail!("{shown}: not UTF-8 text: byte 0x{byte:02X} at offset {offset} is not valid UTF-8");
+            bail!(
+                "{shown}: not UTF-8 text: byte 0x{byte:02X} at offset {offset} is not valid UTF-8"
+            );
         }
     };
     Ok(Input { shown, text })

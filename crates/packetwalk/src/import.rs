@@ -516,7 +516,10 @@ fn priority_value(v: &Value) -> Result<u32, (Option<Cow<'_, str>>, &'static str)
     };
     match whole {
         Some(n) if (0.0..=f64::from(u32::MAX)).contains(&n) => Ok(n as u32),
-        Some(_) => Err((text, "out of range: a priority is a whole number from 100 to 4096")),
+        Some(_) => Err((
+            text,
+            "out of range: a priority is a whole number from 100 to 4096",
+        )),
         None => Err((text, "not a whole number")),
     }
 }

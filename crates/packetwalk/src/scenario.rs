@@ -291,7 +291,8 @@ pub struct NamedFlow {
 /// `vnet` object and a `nodes` array (every other member has a default). The answer
 /// names what is missing and, when it can tell, what the document is instead.
 pub fn shape_problem(doc: &json::Value) -> Option<String> {
-    const NEEDS: &str = "a scenario is an object with \"vnet\" and \"nodes\" (docs/scenario-format.md)";
+    const NEEDS: &str =
+        "a scenario is an object with \"vnet\" and \"nodes\" (docs/scenario-format.md)";
     let json::Value::Object(members) = doc else {
         let what = match doc {
             json::Value::Array(items) if items.is_empty() => "an empty array",

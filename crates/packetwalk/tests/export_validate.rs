@@ -17,10 +17,13 @@ fn blog_table(command_ends_with: &str) -> String {
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/blog/part4-az-tables.txt");
     let text = std::fs::read_to_string(path).expect("the blog excerpt");
-    let mut lines = text.lines().skip_while(|l| {
-        !(l.starts_with("## ") && l.ends_with(command_ends_with))
-    });
-    assert!(lines.next().is_some(), "no `{command_ends_with}` in the excerpt");
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !(l.starts_with("## ") && l.ends_with(command_ends_with)));
+    assert!(
+        lines.next().is_some(),
+        "no `{command_ends_with}` in the excerpt"
+    );
     lines
         .take_while(|l| !l.starts_with('#'))
         .map(|l| format!("{l}\n"))
@@ -47,7 +50,10 @@ fn default_rule_table_is_the_blogs_character_for_character() {
     // blog O5 / spec §2 "az network nsg rule list -o table columns"
     let mut nsg = NetworkSecurityGroup::new("aks-agentpool-26711606-nsg");
     nsg.resource_group = Some("MC_akstest_azurecnicluster_westeurope".to_owned());
-    assert_eq!(rule_table(&nsg, true), blog_table("--include-default -o table"));
+    assert_eq!(
+        rule_table(&nsg, true),
+        blog_table("--include-default -o table")
+    );
 }
 
 #[test]

@@ -25,9 +25,7 @@ fn rendered(warnings: &[Warning]) -> Vec<String> {
 #[test]
 fn every_nsg_document_imports_and_others_are_refused() {
     let mut seen = 0;
-    for entry in
-        std::fs::read_dir(real_fixtures_dir()).expect("crates/packetwalk/fixtures/real")
-    {
+    for entry in std::fs::read_dir(real_fixtures_dir()).expect("crates/packetwalk/fixtures/real") {
         let path = entry.expect("entry").path();
         let file = path
             .file_name()
