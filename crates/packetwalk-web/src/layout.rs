@@ -115,9 +115,13 @@ impl Layout {
         // Left of a box, on its middle line: in the gap the link comes in by.
         let before = |r: &Rect| (r.x - 15.0, r.cy());
         if component == id::INTERNET {
-            return Some((self.internet.cx() + 56.0, self.internet.y + 40.0));
+            return Some(internet_anchor(self.internet));
         }
-        if let Some(c) = self.clients.iter().find(|c| id::client(&c.name) == component) {
+        if let Some(c) = self
+            .clients
+            .iter()
+            .find(|c| id::client(&c.name) == component)
+        {
             return Some((c.rect.x + c.rect.w + 12.0, c.rect.cy()));
         }
         let found = self
@@ -150,7 +154,9 @@ impl Layout {
                     return Some((node.kube_proxy.cx(), node.rect.y + node.rect.h - 14.0));
                 }
                 if id::nic(&node.nic.name) == component {
-                    return Some(before(node.nic_nsg.as_ref().map_or(&node.nic.rect, |n| &n.rect)));
+                    return Some(before(
+                        node.nic_nsg.as_ref().map_or(&node.nic.rect, |n| &n.rect),
+                    ));
                 }
                 if id::kube_proxy(&node.name) == component {
                     return Some(before(&node.kube_proxy));
@@ -210,6 +216,8 @@ impl Layout {
 }
 
 const WIDTH: f64 = 1200.0;
+const PIP_X: f64 = 232.0;
+const LB_X: f64 = 388.0;
 const VNET_X: f64 = 520.0;
 const NODE_H: f64 = 160.0;
 const NODE_GAP: f64 = 24.0;
@@ -262,21 +270,45 @@ pub fn layout(doc: &Scenario) -> Layout {
         })
         .collect();
 
-    let ip_count = doc.public_ips.len().max(1) as f64;
-    let ip_top = mid - ip_count * 40.0;
+    // The load balancer's outbound IP sits on the straight way out from the load
+    // balancer to the Internet (so a packet going out passes through it); the others
+    // stack above it.
+    let outbound = outbound_ip(doc);
+    let internet_rest = internet_anchor(internet);
+    let lb_rest = (LB_X - 15.0, mid);
+    let t = (lb_rest.0 - (PIP_X - 15.0)) / (lb_rest.0 - internet_rest.0);
+    let outbound_cy = lb_rest.1 + t * (internet_rest.1 - lb_rest.1);
+    let inbound_count = doc
+        .public_ips
+        .iter()
+        .filter(|p| Some(&p.name) != outbound.as_ref())
+        .count() as f64;
+    let stack_bottom = if outbound.is_some() {
+        outbound_cy - 28.0 - 14.0
+    } else {
+        mid + inbound_count * 40.0 - 24.0
+    };
+    let mut row = 0.0;
     let public_ips = doc
         .public_ips
         .iter()
-        .enumerate()
-        .map(|(i, p)| Labelled {
-            rect: Rect::new(232.0, ip_top + i as f64 * 80.0, 130.0, 56.0),
-            name: p.name.clone(),
-            detail: p.ip_address.map(|ip| ip.to_string()).unwrap_or_default(),
+        .map(|p| {
+            let y = if Some(&p.name) == outbound.as_ref() {
+                outbound_cy - 28.0
+            } else {
+                row += 1.0;
+                stack_bottom - 56.0 - (inbound_count - row) * 70.0
+            };
+            Labelled {
+                rect: Rect::new(PIP_X, y, 130.0, 56.0),
+                name: p.name.clone(),
+                detail: p.ip_address.map(|ip| ip.to_string()).unwrap_or_default(),
+            }
         })
         .collect();
 
     let load_balancer = doc.load_balancer.as_ref().map(|lb| Labelled {
-        rect: Rect::new(388.0, mid - 60.0, 108.0, 120.0),
+        rect: Rect::new(LB_X, mid - 60.0, 108.0, 120.0),
         name: lb.name.clone(),
         detail: lb.sku.clone().unwrap_or_default(),
     });
@@ -341,6 +373,22 @@ pub fn layout(doc: &Scenario) -> Layout {
     placed
 }
 
+/// The Internet's own spot: low on the cloud's right, below its clients.
+fn internet_anchor(cloud: Rect) -> (f64, f64) {
+    (cloud.x + cloud.w - 14.0, cloud.y + cloud.h - 22.0)
+}
+
+/// The name of the public IP the load balancer sends outbound traffic from, if any.
+fn outbound_ip(doc: &Scenario) -> Option<String> {
+    let lb = doc.load_balancer.as_ref()?;
+    let frontend = lb.outbound_frontend.as_deref()?;
+    lb.frontend_ip_configurations
+        .iter()
+        .find(|f| f.name == frontend)?
+        .public_ip_address
+        .clone()
+}
+
 /// The network's connections, by component id (what the trace's hops name). Which of
 /// them a packet takes is the trace's to say; this only says where they are drawn.
 fn links(doc: &Scenario, l: &Layout) -> Vec<Link> {
@@ -358,17 +406,7 @@ fn links(doc: &Scenario, l: &Layout) -> Vec<Link> {
         }
     };
     let lb = doc.load_balancer.as_ref();
-    let frontend_ip = |frontend: &str| {
-        lb.and_then(|lb| {
-            lb.frontend_ip_configurations
-                .iter()
-                .find(|f| f.name == frontend)
-        })
-        .and_then(|f| f.public_ip_address.clone())
-    };
-    let outbound = lb
-        .and_then(|lb| lb.outbound_frontend.as_deref())
-        .and_then(frontend_ip);
+    let outbound = outbound_ip(doc);
     let inbound: Vec<String> = doc
         .public_ips
         .iter()
@@ -383,7 +421,11 @@ fn links(doc: &Scenario, l: &Layout) -> Vec<Link> {
             add(id::client(&client.name), id::public_ip(pip), LinkKind::Path);
         }
         if let Some(lb) = lb {
-            add(id::public_ip(pip), id::load_balancer(&lb.name), LinkKind::Path);
+            add(
+                id::public_ip(pip),
+                id::load_balancer(&lb.name),
+                LinkKind::Path,
+            );
         }
     }
     // Each node's way in: the subnet's NSG, the NIC's NSG, kube-proxy, the pods.
@@ -427,7 +469,11 @@ fn links(doc: &Scenario, l: &Layout) -> Vec<Link> {
         add(pair[0].clone(), pair[1].clone(), LinkKind::Node);
     }
     if let (Some(lb), Some(_)) = (lb, &outbound) {
-        add(id::load_balancer(&lb.name), id::INTERNET.to_owned(), LinkKind::Egress);
+        add(
+            id::load_balancer(&lb.name),
+            id::INTERNET.to_owned(),
+            LinkKind::Egress,
+        );
     }
     out
 }

@@ -1,13 +1,13 @@
 use std::rc::Rc;
 
-use packetwalk::trace::{self, Action as HopAction, Leg, Trace, Verdict};
+use packetwalk::trace;
 use yew::prelude::*;
 
 use crate::components::controls::Controls;
-use crate::components::diagram::{Diagram, Highlight, Outcome};
+use crate::components::diagram::{self, Diagram};
 use crate::components::editor::Editor;
 use crate::components::exposure::{self, ExposurePanel};
-use crate::components::hops::{HopDetail, HopList, VerdictLine};
+use crate::components::hops::{HopDetail, HopList, RuleTable, VerdictLine};
 use crate::components::import_panel::ImportPanel;
 use crate::components::packet_editor::PacketEditor;
 use crate::components::tour_panel::TourPanel;
@@ -105,7 +105,7 @@ pub fn app(props: &AppProps) -> Html {
     }
 
     let hop = trace.as_ref().and_then(|t| t.hops.get(step)).cloned();
-    let highlight = highlight(&placed, trace.as_deref(), step, state.speed_ms);
+    let highlight = diagram::highlight(&placed, trace.as_deref(), step, state.speed_ms);
     let d = state.dispatcher();
     let scenario_change = {
         let d = d.clone();
@@ -177,45 +177,80 @@ pub fn app(props: &AppProps) -> Html {
         };
     }
 
+    let jump = |id: &'static str| {
+        Callback::from(move |_: MouseEvent| {
+            if let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(id))
+            {
+                el.scroll_into_view();
+            }
+        })
+    };
+    let explanation = match (&hop, &trace) {
+        (Some(hop), Some(t)) => html! {
+            <HopDetail hop={hop.clone()} index={step} total={t.hops.len()} />
+        },
+        _ => html! {},
+    };
+
     html! {
         <main class="app">
-            <header class="masthead">
+            <header class="topbar">
                 <h1>{ "packetwalk" }</h1>
-                <p class="tagline">{ "How a packet reaches a pod in Azure Kubernetes Service, and which rule decides at every hop" }</p>
+                <label class="scenario-pick">
+                    <span class="visually-hidden">{ "Scenario" }</span>
+                    <select aria-label="Scenario" onchange={scenario_change}>
+                        { for scenarios::BUILT_INS.iter().map(|b| html! {
+                            <option value={b.name} selected={b.name == state.scenario_name}>{ b.name }</option>
+                        }) }
+                    </select>
+                </label>
+                <nav class="jumps" aria-label="Tools below the picture">
+                    <button type="button" onclick={jump("pw-packet")}>{ "Packet" }</button>
+                    <button type="button" onclick={jump("pw-edit")}>{ "Edit" }</button>
+                    <button type="button" onclick={jump("pw-import")}>{ "Import" }</button>
+                    <button type="button" onclick={jump("pw-share")}>{ "Share" }</button>
+                </nav>
+                <TourPanel step={state.tour} changes={state.changes.clone()} compact=true
+                    on_go={{ let d = d.clone(); Callback::from(move |t| d.dispatch(Action::Tour(t))) }} />
             </header>
             { for notice }
-            <TourPanel step={state.tour} changes={state.changes.clone()}
-                on_go={{ let d = d.clone(); Callback::from(move |t| d.dispatch(Action::Tour(t))) }} />
-            <section class="scenario" aria-labelledby="scenario-title">
-                <div class="scenario-bar">
-                    <label>
-                        { "Scenario " }
-                        <select aria-label="Scenario" onchange={scenario_change}>
-                            { for scenarios::BUILT_INS.iter().map(|b| html! {
-                                <option value={b.name} selected={b.name == state.scenario_name}>{ b.name }</option>
-                            }) }
-                        </select>
-                    </label>
-                    <h2 id="scenario-title">{ &state.scenario.title }</h2>
+            <section class="scenario stage" aria-labelledby="scenario-title">
+                <div class="picture">
+                    <h2 id="scenario-title" class="scenario-title">{ &state.scenario.title }</h2>
+                    { diagram }
+                    <div class="walk-bar">
+                        { walk }
+                    </div>
+                    { explanation }
                 </div>
-                <p class="description">{ &state.scenario.description }</p>
-                <ImportPanel report={state.import.clone()}
-                    on_import={{ let d = d.clone(); Callback::from(move |t| d.dispatch(Action::Import(t))) }} />
-                <Editor state={state.clone()} hosted={props.options.is_some()} />
-                { editor }
-                <ExposurePanel on={*overlay} exposure={(*exposed).clone()}
-                    on_toggle={{ let overlay = overlay.clone(); Callback::from(move |()| overlay.set(!*overlay)) }} />
-                { diagram }
-                { walk }
-                <crate::components::share::Share title={state.scenario.title.clone()} scenario={state.scenario_name.clone()} edited={state.edited()} hosted={props.options.is_some()} />
-                <div class="walk">
+                <aside class="side" aria-label="The walk, hop by hop">
+                    <TourPanel step={state.tour} changes={state.changes.clone()}
+                        on_go={{ let d = d.clone(); Callback::from(move |t| d.dispatch(Action::Tour(t))) }} />
                     if let Some(t) = &trace {
                         <HopList trace={t.clone()} step={step}
                             on_select={{ let d = d.clone(); Callback::from(move |i| d.dispatch(Action::Step(i))) }} />
                     }
-                    if let (Some(hop), Some(t)) = (&hop, &trace) {
-                        <HopDetail hop={hop.clone()} index={step} total={t.hops.len()} scenario={state.scenario.clone()} />
-                    }
+                    <ExposurePanel on={*overlay} exposure={(*exposed).clone()}
+                        on_toggle={{ let overlay = overlay.clone(); Callback::from(move |()| overlay.set(!*overlay)) }} />
+                </aside>
+            </section>
+            <section class="below" aria-label="The scenario in detail">
+                if let Some(evaluation) = hop.as_ref().and_then(|h| h.nsg.clone()) {
+                    <section class="nsg-detail" id="pw-rules" aria-label="The NSG's rules at this hop">
+                        <RuleTable evaluation={evaluation} scenario={state.scenario.clone()} />
+                    </section>
+                }
+                <p class="description">{ &state.scenario.description }</p>
+                <div id="pw-packet">{ editor }</div>
+                <div id="pw-import">
+                    <ImportPanel report={state.import.clone()}
+                        on_import={{ let d = d.clone(); Callback::from(move |t| d.dispatch(Action::Import(t))) }} />
+                </div>
+                <div id="pw-edit"><Editor state={state.clone()} hosted={props.options.is_some()} /></div>
+                <div id="pw-share">
+                    <crate::components::share::Share title={state.scenario.title.clone()} scenario={state.scenario_name.clone()} edited={state.edited()} hosted={props.options.is_some()} />
                 </div>
                 if !state.scenario.illustrative.is_empty() {
                     <aside class="illustrative" aria-label="Illustrative values">
@@ -227,33 +262,5 @@ pub fn app(props: &AppProps) -> Html {
                 }
             </section>
         </main>
-    }
-}
-
-/// Where the packet is and what the hop on show did, for the diagram.
-fn highlight(
-    layout: &crate::layout::Layout,
-    trace: Option<&Trace>,
-    step: usize,
-    speed_ms: u32,
-) -> Highlight {
-    let Some(hop) = trace.and_then(|t| t.hops.get(step)) else {
-        return Highlight::default();
-    };
-    let last = trace.map(|t| t.hops.len().saturating_sub(1)) == Some(step);
-    let outcome = match hop.action {
-        HopAction::NsgDeny | HopAction::Drop => Outcome::Denied,
-        HopAction::NsgAllow | HopAction::FlowState => Outcome::Allowed,
-        HopAction::Deliver if last || trace.is_some_and(|t| t.verdict == Verdict::Delivered) => {
-            Outcome::Delivered
-        }
-        _ => Outcome::Passing,
-    };
-    Highlight {
-        current: Some(hop.component.clone()),
-        outcome,
-        packet: layout.anchor(&hop.component),
-        move_ms: speed_ms.saturating_mul(3) / 5,
-        returning: hop.leg == Leg::Return,
     }
 }

@@ -8,7 +8,6 @@ use yew::prelude::*;
 use packetwalk::component;
 
 use packetwalk::trace::{Action as HopAction, FiveTuple, Leg, Trace, Verdict};
-use wasm_bindgen::JsCast;
 
 use crate::layout::{Labelled, Layout, LinkKind, NodeBox, PodBox, Rect, SubnetBox, LANE_Y};
 
@@ -268,6 +267,7 @@ pub fn diagram(props: &DiagramProps) -> Html {
                 xmlns="http://www.w3.org/2000/svg"
                 preserveAspectRatio="xMidYMin meet"
             >
+                { backdrop(l) }
                 <g class={classes!("links", on_route.then_some("dimmed"))} aria-hidden="true">
                     { for l.links.iter().map(|k| html! {
                         <line class={classes!("link", link_class(k.kind))} data-from={k.from.clone()} data-to={k.to.clone()}
@@ -482,6 +482,25 @@ fn shield(nsg: &Labelled, attachment: Attachment, hl: &Highlight) -> Html {
     }
 }
 
+/// The fills of the VNet, subnets and nodes, under the links (their outlines and names
+/// are drawn with the parts, over the links).
+fn backdrop(l: &Layout) -> Html {
+    let fill = |class: &'static str, r: Rect, rx: &'static str| {
+        html! { <rect class={classes!("fill", class)} x={fmt(r.x)} y={fmt(r.y)} width={fmt(r.w)} height={fmt(r.h)} rx={rx} /> }
+    };
+    html! {
+        <g class="backdrop" aria-hidden="true">
+            { fill("vnet-fill", l.vnet.rect, "12") }
+            { for l.subnets.iter().map(|s| html! {
+                <>
+                    { fill("subnet-fill", s.rect, "10") }
+                    { for s.nodes.iter().map(|n| fill("node-fill", n.rect, "8")) }
+                </>
+            }) }
+        </g>
+    }
+}
+
 fn link_class(kind: LinkKind) -> &'static str {
     match kind {
         LinkKind::Path => "path",
@@ -491,22 +510,14 @@ fn link_class(kind: LinkKind) -> &'static str {
     }
 }
 
-/// Names on the links that are not the way in: the probe's source and the way out.
+/// The health probe's source (in the cloud, under
+/// its clients).
 fn link_labels(l: &Layout) -> Vec<Html> {
     let mut out = Vec::new();
-    let mut probe_done = false;
-    for k in &l.links {
-        let (mx, my) = ((k.a.0 + k.b.0) / 2.0, (k.a.1 + k.b.1) / 2.0);
-        let text = match k.kind {
-            LinkKind::Probe if !probe_done => {
-                probe_done = true;
-                "health probe from 168.63.129.16"
-            }
-            LinkKind::Egress => "outbound SNAT",
-            _ => continue,
-        };
+    if l.links.iter().any(|k| k.kind == LinkKind::Probe) {
+        let r = l.internet;
         out.push(html! {
-            <text class="link-label small" x={fmt(mx)} y={fmt(my - 4.0)} text-anchor="middle">{ text }</text>
+            <text class="link-label small" x={fmt(r.cx() - 10.0)} y={fmt(r.y + r.h - 18.0)} text-anchor="middle">{ "probes: 168.63.129.16" }</text>
         });
     }
     out
@@ -558,7 +569,10 @@ fn packet(l: &Layout, hl: &Highlight) -> Html {
     );
     // The line from the label down to the envelope: a unit line scaled to the gap.
     let gap = (y - LANE_Y - 11.0).max(0.0);
-    let leader_style = format!("transform: scaleY({}); transition-duration: {ms}ms", fmt(gap));
+    let leader_style = format!(
+        "transform: scaleY({}); transition-duration: {ms}ms",
+        fmt(gap)
+    );
     let part = |text: &str, changed: bool| {
         html! { <tspan class={classes!(changed.then_some("changed"))}>{ text.to_owned() }</tspan> }
     };

@@ -22,6 +22,29 @@ pub struct HopListProps {
 
 #[function_component(HopList)]
 pub fn hop_list(props: &HopListProps) -> Html {
+    let list = use_node_ref();
+    // Keep the hop on show in the timeline's own view (never scrolling the page).
+    {
+        let list = list.clone();
+        use_effect_with((props.step, props.trace.clone()), move |(step, _)| {
+            let Some(list) = list.cast::<web_sys::HtmlElement>() else {
+                return;
+            };
+            let item = list
+                .children()
+                .item(*step as u32)
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(item) = item {
+                let (top, bottom) = (item.offset_top(), item.offset_top() + item.offset_height());
+                let (view, height) = (list.scroll_top(), list.client_height());
+                if top < view {
+                    list.set_scroll_top(top);
+                } else if bottom > view + height {
+                    list.set_scroll_top(bottom - height);
+                }
+            }
+        });
+    }
     let onclick = {
         let on_select = props.on_select.clone();
         Callback::from(move |e: MouseEvent| {
@@ -36,12 +59,13 @@ pub fn hop_list(props: &HopListProps) -> Html {
         })
     };
     html! {
-        <ol class="hops" aria-label="Hops" onclick={onclick}>
+        <ol class="hops" aria-label="Hops" onclick={onclick} ref={list}>
             { for props.trace.hops.iter().enumerate().map(|(i, hop)| {
                 let current = i == props.step;
                 html! {
-                    <li class={classes!(hop_class(hop), current.then_some("current"))}>
-                        <button type="button" data-hop={i.to_string()}
+                    <li class={classes!(hop_class(hop), current.then_some("current"), (hop.leg == Leg::Return).then_some("reply"))}
+                        data-action={action_name(hop.action)}>
+                        <button type="button" data-hop={i.to_string()} title={hop.summary.clone()}
                             aria-current={current.then_some("step")}>
                             <span class="leg">{ if hop.leg == Leg::Return { "↩ " } else { "" } }</span>
                             { &hop.summary }
@@ -50,6 +74,19 @@ pub fn hop_list(props: &HopListProps) -> Html {
                 }
             }) }
         </ol>
+    }
+}
+
+/// The timeline's icon for a hop (drawn by the stylesheet from this name).
+fn action_name(action: Action) -> &'static str {
+    match action {
+        Action::Send => "send",
+        Action::Arrive | Action::Route => "route",
+        Action::MatchLbRule | Action::PickBackend => "lb",
+        Action::NsgAllow | Action::NsgDeny | Action::FlowState => "nsg",
+        Action::Dnat | Action::Snat => "nat",
+        Action::Deliver => "deliver",
+        Action::Drop => "drop",
     }
 }
 
@@ -95,7 +132,6 @@ pub struct HopDetailProps {
     pub hop: Hop,
     pub index: usize,
     pub total: usize,
-    pub scenario: Rc<Scenario>,
 }
 
 #[function_component(HopDetail)]
@@ -112,8 +148,8 @@ pub fn hop_detail(props: &HopDetailProps) -> Html {
                 <code>{ hop.packet.to_string() }</code>
             </p>
             <p class="why">{ &hop.explanation }<span class="dim">{ format!(" (spec {})", hop.spec) }</span></p>
-            if let Some(evaluation) = &hop.nsg {
-                <RuleTable evaluation={evaluation.clone()} scenario={props.scenario.clone()} />
+            if hop.nsg.is_some() {
+                <p class="more"><a href="#pw-rules">{ "The NSG's rules, with what matched, are below the picture." }</a></p>
             }
         </section>
     }

@@ -9,6 +9,10 @@ pub struct TourPanelProps {
     pub step: Option<usize>,
     pub changes: Vec<String>,
     pub on_go: Callback<Option<usize>>,
+    /// In the top bar: only the button that starts the tour (the steps sit beside the
+    /// diagram).
+    #[prop_or_default]
+    pub compact: bool,
 }
 
 #[function_component(TourPanel)]
@@ -17,13 +21,19 @@ pub fn tour_panel(props: &TourPanelProps) -> Html {
         let cb = props.on_go.clone();
         Callback::from(move |_: MouseEvent| cb.emit(target))
     };
-    let Some(index) = props.step else {
-        return html! {
-            <div class="tour-start">
-                <button type="button" class="primary" onclick={go(Some(0))}>{ "Follow the blog's story" }</button>
-                <span class="dim">{ format!(" A guided tour in {} steps, from the bare cluster to kubectl apply and back.", STEPS.len()) }</span>
-            </div>
+    if props.compact {
+        return match props.step {
+            None => html! {
+                <button type="button" class="primary tour-start" onclick={go(Some(0))}
+                    title={format!("A guided tour in {} steps, from the bare cluster to kubectl apply and back.", STEPS.len())}>
+                    { "Follow the blog's story" }
+                </button>
+            },
+            Some(_) => html! {},
         };
+    }
+    let Some(index) = props.step else {
+        return html! {};
     };
     let Some(step) = STEPS.get(index) else {
         return html! {};
