@@ -98,7 +98,7 @@ if (process.argv[2] === "--write") {
 }
 
 const { servedPage } = await import("./report-browser.mjs");
-const { importJson } = await import("../tests/e2e/helpers.js");
+const { importConfirmed } = await import("../tests/e2e/helpers.js");
 const dist = process.argv[2] ?? "dist";
 const runs = Number(process.argv[3] ?? 5);
 const { browser, url, close } = await servedPage(dist);
@@ -111,7 +111,7 @@ async function lastMeasure(page, name, count) {
 const measures = (page, name) => page.evaluate((n) => performance.getEntriesByName(n, "measure").length, name);
 
 async function paste(page, json) {
-  await (await importJson(page, json)).waitFor();
+  await importConfirmed(page, json);
 }
 
 const nsgJson = JSON.stringify(bigNsg());

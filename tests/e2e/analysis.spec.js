@@ -2,7 +2,7 @@
 // exposure, coloured on the diagram and listed beside it) and the lint findings beside
 // an NSG's rule table, each clickable to its rule's row.
 import { test, expect } from "@playwright/test";
-import { chooseScenario, component, expectClean, open, ruleTable, stepTo, watch, BLOG_NIC, BLOG_NSG, importJson } from "./helpers.js";
+import { chooseScenario, component, expectClean, open, ruleTable, stepTo, watch, BLOG_NIC, BLOG_NSG, importConfirmed } from "./helpers.js";
 
 const overlayButton = (page) => page.getByRole("button", { name: "Open to the Internet" });
 const exposedList = (page) => page.getByRole("list", { name: "Exposed to the Internet" });
@@ -78,7 +78,7 @@ test("a shadowed rule is a finding beside the rule table; clicking it picks the 
       rule("allow-ssh-office", 310, "Allow", "198.51.100.0/24", "22"),
     ],
   };
-  await expect(await importJson(page, JSON.stringify(nsg))).toContainText("replaced");
+  await expect(await importConfirmed(page, JSON.stringify(nsg))).toContainText("replaced");
   await stepTo(page, 5);
   const table = ruleTable(page, BLOG_NSG);
   await expect(table).toBeVisible();

@@ -118,5 +118,19 @@ export async function importJson(page, text) {
   if (!(await details.evaluate((d) => d.open))) await page.getByText("Import your own NSG or Service").click();
   await page.getByLabel("JSON to import").fill(text);
   await page.getByRole("button", { name: "Import", exact: true }).click();
-  return page.getByRole("status", { name: "Import result" });
+  return importResult(page);
+}
+
+/** The import panel's report: a status, or an alert when the import waits for review. */
+export const importResult = (page) => page.locator('[aria-label="Import result"]');
+
+/** As `importJson`, then "Import anyway" if the import was held for review. */
+export async function importConfirmed(page, text) {
+  const result = await importJson(page, text);
+  await expect(result).toHaveClass(/ok|review|failed/);
+  if (await result.evaluate((el) => el.classList.contains("review"))) {
+    await page.getByRole("button", { name: "Import anyway" }).click();
+    await expect(result).not.toHaveClass(/review/);
+  }
+  return result;
 }

@@ -387,10 +387,7 @@ fn run_batch(
     let compiled = (!explain).then(|| CompiledPath::new(subnet, nic, ctx));
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     for (index, entry) in entries.iter().enumerate() {
-        let flow = entry
-            .as_ref()
-            .map_err(Clone::clone)
-            .and_then(batch_flow);
+        let flow = entry.as_ref().map_err(Clone::clone).and_then(batch_flow);
         let blank = BatchLine {
             flow: index + 1,
             error: None,

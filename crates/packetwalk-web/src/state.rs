@@ -9,7 +9,7 @@ use packetwalk::scenario::Scenario;
 use packetwalk::trace::PacketSpec;
 use yew::prelude::*;
 
-use crate::components::import_panel::{parse_json, ImportReport};
+use crate::components::import_panel::{parse_json, ImportReport, ImportRequest, ImportStatus};
 use crate::scenarios;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -42,6 +42,8 @@ pub struct State {
     pub changes: Vec<String>,
     /// What the last import said.
     pub import: Option<ImportReport>,
+    /// An import that found problems, held until the person confirms or cancels it.
+    pub pending_import: Option<Rc<PendingImport>>,
     /// What the last edit did, or why it was refused.
     pub edit_result: Option<Rc<EditResult>>,
 }
@@ -67,8 +69,8 @@ pub enum Action {
     Dismiss,
     /// Go to a step of the guided tour, or leave it.
     Tour(Option<usize>),
-    /// Pasted or dropped JSON text.
-    Import(String),
+    /// Pasted or dropped JSON text, or the answer to an import held for review.
+    Import(ImportRequest),
     Edit(Edit),
     Undo,
     Redo,
@@ -135,6 +137,7 @@ impl State {
             tour: None,
             changes: Vec::new(),
             import: None,
+            pending_import: None,
             edit_result: None,
         }
         .rebuilt()
@@ -238,7 +241,22 @@ impl Reducible for State {
             Action::Dismiss => next.notice = None,
             Action::Tour(None) => next.tour = None,
             Action::Tour(Some(index)) => next = tour_state(index, &self),
-            Action::Import(text) => import(&mut next, &text),
+            Action::Import(ImportRequest::Text(text)) => import(&mut next, &text, false),
+            Action::Import(ImportRequest::Confirm) => {
+                if let Some(pending) = next.pending_import.take() {
+                    let PendingImport::Document(text) = &*pending;
+                    import(&mut next, text, true);
+                }
+            }
+            Action::Import(ImportRequest::Cancel) => {
+                next.pending_import = None;
+                next.import = Some(ImportReport {
+                    status: ImportStatus::Failed,
+                    summary: "Import cancelled: nothing was changed.".to_owned(),
+                    changes: Vec::new(),
+                    warnings: Vec::new(),
+                });
+            }
             Action::Edit(edit) => {
                 apply_edit(&mut next, edit);
             }
@@ -329,29 +347,67 @@ fn apply_edit(state: &mut State, edit: Edit) -> Option<edit::Applied> {
     }
 }
 
+/// An import held for review: the pasted text, imported again when confirmed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PendingImport {
+    Document(String),
+}
+
+fn failed(summary: String, warnings: Vec<String>) -> ImportReport {
+    ImportReport {
+        status: ImportStatus::Failed,
+        summary,
+        changes: Vec::new(),
+        warnings,
+    }
+}
+
+/// Holds an import that found problems: nothing changes until the person confirms.
+fn hold_for_review(state: &mut State, text: &str, changes: Vec<String>, warnings: Vec<String>) {
+    let count = warnings.len();
+    state.pending_import = Some(Rc::new(PendingImport::Document(text.to_owned())));
+    state.import = Some(ImportReport {
+        status: ImportStatus::Review,
+        summary: format!(
+            "Not imported yet: the import found {count} problem{}. Nothing has changed; read {} below, then import anyway or cancel.",
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "it" } else { "them" }
+        ),
+        changes,
+        warnings,
+    });
+}
+
 /// Imports pasted JSON into the scenario (NSGs in any az/ARM shape, or kubectl
-/// objects) as an edit, so that undo, links and storage treat it like any other.
-fn import(state: &mut State, text: &str) {
+/// objects) as an edit, so that undo, links and storage treat it like any other. An
+/// import with warnings (including one that found no rules) is held for review unless
+/// `confirmed`.
+fn import(state: &mut State, text: &str, confirmed: bool) {
+    state.pending_import = None;
     let document = match parse_json(text) {
         Ok(doc) => doc,
         Err(summary) => {
-            state.import = Some(ImportReport {
-                ok: false,
-                summary,
-                changes: Vec::new(),
-                warnings: Vec::new(),
-            });
+            state.import = Some(failed(summary, Vec::new()));
             return;
         }
     };
     if document.get("vnet").is_some() && document.get("nodes").is_some() {
-        return import_scenario(state, text);
+        return import_scenario(state, text, confirmed);
     }
     let edit = Edit::Import { document };
     let what = edit.describe();
+    if !confirmed {
+        let mut trial = (*state.scenario).clone();
+        if let Ok(applied) = edit::apply(&mut trial, &edit) {
+            if !applied.warnings.is_empty() {
+                let warnings = applied.warnings.iter().map(ToString::to_string).collect();
+                return hold_for_review(state, text, applied.changes, warnings);
+            }
+        }
+    }
     let report = match apply_edit(state, edit) {
         Some(applied) => ImportReport {
-            ok: true,
+            status: ImportStatus::Done,
             summary: if what.starts_with("kubectl apply") {
                 format!("{what}: applied the Service as kubectl apply would. What changed:")
             } else {
@@ -366,26 +422,34 @@ fn import(state: &mut State, text: &str) {
                 _ => Vec::new(),
             };
             state.edit_result = None;
-            ImportReport {
-                ok: false,
-                summary: problems
+            failed(
+                problems
                     .first()
                     .map_or_else(|| "nothing imported".to_owned(), |w| w.message.clone()),
-                changes: Vec::new(),
-                warnings: problems.iter().skip(1).map(ToString::to_string).collect(),
-            }
+                problems.iter().skip(1).map(ToString::to_string).collect(),
+            )
         }
     };
-    if report.ok {
+    if report.status == ImportStatus::Done {
         state.step = 0;
     }
     state.import = Some(report);
 }
 
-/// A whole scenario document (docs/scenario-format.md) replaces the scenario.
-fn import_scenario(state: &mut State, text: &str) {
+/// A whole scenario document (docs/scenario-format.md) replaces the scenario; one whose
+/// NSGs needed a lenient reading is held for review unless `confirmed`.
+fn import_scenario(state: &mut State, text: &str, confirmed: bool) {
     match scenarios::parse(text) {
         Ok(scenario) => {
+            let warnings = &scenario.network_security_groups.import_warnings;
+            if !confirmed && !warnings.is_empty() {
+                let warnings = warnings.iter().map(ToString::to_string).collect();
+                let changes = vec![format!(
+                    "scenario {} replaces the one on show",
+                    scenario.name
+                )];
+                return hold_for_review(state, text, changes, warnings);
+            }
             let summary = format!(
                 "Loaded scenario {} ({} nodes, {} pods, {} NSGs)",
                 scenario.name,
@@ -393,24 +457,18 @@ fn import_scenario(state: &mut State, text: &str) {
                 scenario.pods.len(),
                 scenario.network_security_groups.nsgs.len()
             );
+            let warnings = warnings.iter().map(ToString::to_string).collect();
             let mut next = State::with(&scenario.name.clone(), scenario, None);
             next.base_document = Some(Rc::new(text.to_owned()));
             next.speed_ms = state.speed_ms;
             next.import = Some(ImportReport {
-                ok: true,
+                status: ImportStatus::Done,
                 summary,
                 changes: Vec::new(),
-                warnings: Vec::new(),
+                warnings,
             });
             *state = next;
         }
-        Err(err) => {
-            state.import = Some(ImportReport {
-                ok: false,
-                summary: format!("scenario: {err}"),
-                changes: Vec::new(),
-                warnings: Vec::new(),
-            })
-        }
+        Err(err) => state.import = Some(failed(format!("scenario: {err}"), Vec::new())),
     }
 }

@@ -1199,8 +1199,27 @@ fn import(scenario: &mut Scenario, doc: &Value) -> Result<Applied, Refused> {
         ));
     }
     let mut changes = Vec::new();
+    let mut warnings = imported.warnings;
     for nsg in imported.value {
         let name = nsg.name.clone();
+        // Both are legal, but rarely what the person meant to paste: the importer
+        // found nothing to add, or does not know which NSG this is.
+        if nsg.security_rules.is_empty() {
+            warnings.push(Warning {
+                object: format!("NSG {name}"),
+                field: Some("securityRules".to_owned()),
+                value: None,
+                message: "no security rules found: only the six default rules would remain (DenyAllInBound then drops what comes from the Internet)".to_owned(),
+            });
+        }
+        if name == crate::import::UNNAMED_NSG {
+            warnings.push(Warning {
+                object: format!("NSG {name}"),
+                field: Some("name".to_owned()),
+                value: None,
+                message: "the document does not name its NSG; it would be named \"nsg\" and take the place of the first node's NIC NSG".to_owned(),
+            });
+        }
         if let Some(existing) = scenario.network_security_groups.get_mut(&name) {
             *existing = nsg;
             changes.push(format!("NSG {name} replaced"));
@@ -1222,10 +1241,7 @@ fn import(scenario: &mut Scenario, doc: &Value) -> Result<Applied, Refused> {
             changes.push(format!("NSG {name} added (there is no node to put it on)"));
         }
     }
-    Ok(Applied {
-        changes,
-        warnings: imported.warnings,
-    })
+    Ok(Applied { changes, warnings })
 }
 
 #[cfg(test)]

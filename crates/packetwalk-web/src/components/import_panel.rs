@@ -9,14 +9,35 @@ use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct ImportPanelProps {
-    pub on_import: Callback<String>,
+    pub on_import: Callback<ImportRequest>,
     /// What the last import said: a summary and warnings, or an error.
     pub report: Option<ImportReport>,
 }
 
+/// What the panel asks of the app.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ImportRequest {
+    /// Pasted or dropped text.
+    Text(String),
+    /// Import the document held for review anyway.
+    Confirm,
+    /// Drop the document held for review.
+    Cancel,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportStatus {
+    /// Imported without a problem.
+    Done,
+    /// Found problems: nothing changed until the person confirms.
+    Review,
+    /// Nothing imported.
+    Failed,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct ImportReport {
-    pub ok: bool,
+    pub status: ImportStatus,
     pub summary: String,
     pub changes: Vec<String>,
     pub warnings: Vec<String>,
@@ -30,7 +51,7 @@ pub fn import_panel(props: &ImportPanelProps) -> Html {
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if let Some(area) = text.cast::<HtmlTextAreaElement>() {
-                on_import.emit(area.value());
+                on_import.emit(ImportRequest::Text(area.value()));
             }
         })
     };
@@ -48,10 +69,8 @@ pub fn import_panel(props: &ImportPanelProps) -> Html {
             let on_import = on_import.clone();
             yew::platform::spawn_local(async move {
                 let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
-                match text.ok().and_then(|t| t.as_string()) {
-                    Some(t) => on_import.emit(t),
-                    None => on_import.emit(String::new()),
-                }
+                let text = text.ok().and_then(|t| t.as_string()).unwrap_or_default();
+                on_import.emit(ImportRequest::Text(text));
             });
         })
     };
@@ -68,13 +87,34 @@ pub fn import_panel(props: &ImportPanelProps) -> Html {
                 <button type="submit">{ "Import" }</button>
             </form>
             if let Some(report) = &props.report {
-                <div class={classes!("import-report", if report.ok { "ok" } else { "failed" })} role="status" aria-label="Import result">
-                    <p>{ &report.summary }</p>
+                <div class={classes!("import-report", match report.status {
+                        ImportStatus::Done => "ok",
+                        ImportStatus::Review => "review",
+                        ImportStatus::Failed => "failed",
+                    })}
+                    role={if report.status == ImportStatus::Review { "alert" } else { "status" }}
+                    data-status={match report.status {
+                        ImportStatus::Done => "done",
+                        ImportStatus::Review => "review",
+                        ImportStatus::Failed => "failed",
+                    }}
+                    aria-label="Import result">
+                    <p>
+                        if report.status == ImportStatus::Review { <strong>{ "⚠ " }</strong> }
+                        { &report.summary }
+                    </p>
                     if !report.changes.is_empty() {
+                        if report.status == ImportStatus::Review { <p class="dim">{ "It would change:" }</p> }
                         <ul aria-label="What changed">{ for report.changes.iter().map(|c| html! { <li><code>{ c }</code></li> }) }</ul>
                     }
                     if !report.warnings.is_empty() {
                         <ul aria-label="Import warnings">{ for report.warnings.iter().map(|w| html! { <li>{ w }</li> }) }</ul>
+                    }
+                    if report.status == ImportStatus::Review {
+                        <div class="import-review">
+                            <button type="button" onclick={props.on_import.reform(|_| ImportRequest::Confirm)}>{ "Import anyway" }</button>
+                            <button type="button" onclick={props.on_import.reform(|_| ImportRequest::Cancel)}>{ "Cancel" }</button>
+                        </div>
                     }
                 </div>
             }
