@@ -105,9 +105,9 @@ export async function readRules(table) {
 
 export const CHECKS = ["Protocol?", "Source?", "Source port?", "Destination?", "Destination port?"];
 
-/** The packet dot's centre on screen. */
+/** The packet's centre on screen (its envelope; the header label rides in the band at the top). */
 export async function packetCentre(page) {
-  const box = await packetDot(page).boundingBox();
+  const box = await packetDot(page).locator(".envelope").boundingBox();
   expect(box, "the packet is drawn").not.toBeNull();
   return { x: Math.round(box.x + box.width / 2), y: Math.round(box.y + box.height / 2) };
 }

@@ -207,10 +207,10 @@ pub fn app(props: &AppProps) -> Html {
                     </select>
                 </label>
                 <nav class="jumps" aria-label="Tools below the picture">
-                    <button type="button" onclick={jump("pw-packet")}>{ "Packet" }</button>
-                    <button type="button" onclick={jump("pw-edit")}>{ "Edit" }</button>
-                    <button type="button" onclick={jump("pw-import")}>{ "Import" }</button>
-                    <button type="button" onclick={jump("pw-share")}>{ "Share" }</button>
+                    <button type="button" onclick={jump("pw-packet")}>{ "Packet ↓" }</button>
+                    <button type="button" onclick={jump("pw-edit")}>{ "Edit ↓" }</button>
+                    <button type="button" onclick={jump("pw-import")}>{ "Import ↓" }</button>
+                    <button type="button" onclick={jump("pw-share")}>{ "Share ↓" }</button>
                 </nav>
                 <TourPanel step={state.tour} changes={state.changes.clone()} compact=true
                     on_go={{ let d = d.clone(); Callback::from(move |t| d.dispatch(Action::Tour(t))) }} />

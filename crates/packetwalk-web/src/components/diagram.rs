@@ -324,7 +324,7 @@ fn public_ip(p: &Labelled, hl: &Highlight, ex: &[String]) -> Html {
             <rect x={fmt(r.x)} y={fmt(r.y)} width={fmt(r.w)} height={fmt(r.h)} rx="28" />
             <text x={fmt(r.cx())} y={fmt(r.y + 18.0)} text-anchor="middle" class="kind">{ "Public IP" }</text>
             <text x={fmt(r.cx())} y={fmt(r.y + 34.0)} text-anchor="middle" class="mono">{ &p.detail }</text>
-            <text x={fmt(r.cx())} y={fmt(r.y + 48.0)} text-anchor="middle" class="small">{ shorten(&p.name, 22) }</text>
+            <text x={fmt(r.cx())} y={fmt(r.y + 48.0)} text-anchor="middle" class="small">{ shorten(&p.name, 19) }</text>
         </g>
     }
 }
@@ -431,7 +431,7 @@ fn pod(p: &PodBox, hl: &Highlight, ex: &[String]) -> Html {
             <title>{ format!("Pod {} ({state}); labels {}", p.name, p.labels) }</title>
             <rect x={fmt(r.x)} y={fmt(r.y)} width={fmt(r.w)} height={fmt(r.h)} rx="6" />
             <path class="icon-stroke" d={cube_path(r.x + 8.0, r.y + 10.0)} />
-            <text x={fmt(r.x + 34.0)} y={fmt(r.y + 17.0)} class="small">{ shorten(&p.name, 34) }</text>
+            <text x={fmt(r.x + 34.0)} y={fmt(r.y + 17.0)} class="small">{ shorten(&p.name, 30) }</text>
             <text x={fmt(r.x + 34.0)} y={fmt(r.y + 31.0)} class="small mono">{ &p.ip }</text>
             <text x={fmt(r.x + 34.0)} y={fmt(r.y + 45.0)} class="small dim">{ &p.labels }</text>
         </g>
@@ -530,7 +530,7 @@ fn callout_box(l: &Layout, c: &Callout) -> Html {
     let x = c.at.0.min(l.width - w - 4.0).max(4.0);
     let y = c.at.1.min(l.height - h - 4.0);
     html! {
-        <g class={classes!("callout", if c.denied { "denied" } else { "allowed" })} data-testid="callout" data-component={c.component.clone()}>
+        <g class={classes!("callout", if c.denied { "denied" } else { "allowed" })} data-testid="callout" data-callout-for={c.component.clone()}>
             <rect x={fmt(x)} y={fmt(y)} width={fmt(w)} height={fmt(h)} rx="5" />
             { for c.lines.iter().enumerate().map(|(i, t)| html! {
                 <text x={fmt(x + 8.0)} y={fmt(y + 16.0 + i as f64 * 15.0)} class={classes!("small", (i == 0).then_some("lead"))}>{ t }</text>

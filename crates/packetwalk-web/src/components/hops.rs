@@ -119,7 +119,9 @@ pub fn verdict_line(props: &VerdictProps) -> Html {
             "verdict dropped",
             format!(
                 "✖ Dropped at {}: {}",
-                t.dropped_at.as_deref().unwrap_or("?"),
+                t.dropped_at
+                    .as_deref()
+                    .map_or_else(|| "?".to_owned(), packetwalk::component::describe),
                 t.reason.as_deref().unwrap_or("")
             ),
         ),
@@ -147,7 +149,9 @@ pub fn hop_detail(props: &HopDetailProps) -> Html {
                 <span class="dim">{ "packet: " }</span>
                 <code>{ hop.packet.to_string() }</code>
             </p>
-            <p class="why">{ &hop.explanation }<span class="dim">{ format!(" (spec {})", hop.spec) }</span></p>
+            <p class="why">{ &hop.explanation }{ " " }
+                <a class="docs" href={hop.docs.url} target="_blank" rel="noopener">{ hop.docs.title }</a>
+            </p>
             if hop.nsg.is_some() {
                 <p class="more"><a href="#pw-rules">{ "The NSG's rules, with what matched, are below the picture." }</a></p>
             }
