@@ -32,7 +32,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `node tests/e2e/serve.mjs dist ${port}`,
+    command: `node tests/e2e/serve.mjs ${process.env.E2E_DIST ?? "dist"} ${port}`,
     cwd: join(import.meta.dirname, "..", ".."),
     url: `http://127.0.0.1:${port}/`,
     reuseExistingServer: false,

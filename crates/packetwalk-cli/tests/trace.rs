@@ -64,7 +64,10 @@ fn the_text_walk_through_names_the_rule() {
     let out = packetwalk(&["trace", "--scenario", "blog-part4-before-service"]);
     assert!(out.status.success());
     let text = stdout(&out);
-    assert!(text.contains("verdict: dropped at lb:kubernetes"), "{text}");
+    assert!(
+        text.contains("verdict: dropped at load balancer kubernetes"),
+        "{text}"
+    );
 }
 
 #[test]

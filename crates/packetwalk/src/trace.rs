@@ -77,6 +77,59 @@ pub enum Action {
     FlowState,
 }
 
+/// A page of Microsoft's or Kubernetes' documentation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Doc {
+    pub title: &'static str,
+    pub url: &'static str,
+}
+
+const AKS_NETWORK: Doc = Doc {
+    title: "Network concepts for applications in AKS",
+    url: "https://learn.microsoft.com/azure/aks/concepts-network",
+};
+
+/// The documentation behind what happens at `component` (a component id): where the
+/// facts of the semantics spec come from, as pages a reader can open.
+pub fn docs_for(component: &str, action: Action, plugin: NetworkPlugin) -> Doc {
+    let kind = component.split(':').next().unwrap_or_default();
+    match (kind, action) {
+        ("public-ip", _) => Doc {
+            title: "Public IP addresses in Azure",
+            url: "https://learn.microsoft.com/azure/virtual-network/ip-services/public-ip-addresses",
+        },
+        ("lb", Action::PickBackend) => Doc {
+            title: "Azure Load Balancer health probes",
+            url: "https://learn.microsoft.com/azure/load-balancer/load-balancer-custom-probe-overview",
+        },
+        ("lb", Action::Snat) => Doc {
+            title: "Source NAT for outbound connections (Azure Load Balancer)",
+            url: "https://learn.microsoft.com/azure/load-balancer/load-balancer-outbound-connections",
+        },
+        ("lb", _) => Doc {
+            title: "Use a public Standard Load Balancer in AKS",
+            url: "https://learn.microsoft.com/azure/aks/load-balancer-standard",
+        },
+        ("nsg", _) => Doc {
+            title: "How network security groups filter network traffic",
+            url: "https://learn.microsoft.com/azure/virtual-network/network-security-group-how-it-works",
+        },
+        ("kube-proxy", Action::Snat) => Doc {
+            title: "Kubernetes: preserving the client source IP (externalTrafficPolicy)",
+            url: "https://kubernetes.io/docs/tasks/access-application-cluster/create-external-load-balancer/#preserving-the-client-source-ip",
+        },
+        ("kube-proxy", _) => Doc {
+            title: "Kubernetes: virtual IPs and service proxies",
+            url: "https://kubernetes.io/docs/reference/networking/virtual-ips/",
+        },
+        ("node" | "subnet", Action::Route | Action::Snat) if plugin == NetworkPlugin::Kubenet => Doc {
+            title: "Use kubenet networking in AKS",
+            url: "https://learn.microsoft.com/azure/aks/configure-kubenet",
+        },
+        _ => AKS_NETWORK,
+    }
+}
+
 /// The way a hop belongs to: towards the destination, or the reply coming back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -98,8 +151,10 @@ pub struct Hop {
     pub summary: String,
     /// Why, in plain words.
     pub explanation: String,
-    /// The section of the semantics spec this hop follows.
+    /// The section of the semantics spec this hop follows (for tests and contributors).
     pub spec: &'static str,
+    /// The Azure or Kubernetes documentation a reader can open about this hop.
+    pub docs: Doc,
     /// For an NSG hop: the whole evaluation, every rule with what matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nsg: Option<NsgEvaluation>,
@@ -349,6 +404,7 @@ impl<'a> Walk<'a> {
         spec: &'static str,
     ) {
         self.hops.push(Hop {
+            docs: docs_for(&component, action, self.s.network_plugin),
             component,
             action,
             leg,
@@ -634,6 +690,7 @@ impl<'a> Walk<'a> {
                 summary: summary.clone(),
                 explanation,
                 spec: "§1",
+                docs: docs_for(&id, Action::NsgAllow, self.s.network_plugin),
                 nsg: Some(evaluation),
             });
             if denied {
@@ -1452,7 +1509,11 @@ pub fn to_text(trace: &Trace) -> String {
             hop.summary
         ));
         out.push_str(&format!("      {}\n", hop.packet));
-        out.push_str(&format!("      {} ({})\n", hop.explanation, hop.spec));
+        out.push_str(&format!("      {}\n", hop.explanation));
+        out.push_str(&format!(
+            "      see: {} <{}>\n",
+            hop.docs.title, hop.docs.url
+        ));
         if let Some(nsg) = &hop.nsg {
             for rule in &nsg.rules {
                 out.push_str(&format!(
@@ -1477,7 +1538,10 @@ pub fn to_text(trace: &Trace) -> String {
         )),
         Verdict::Dropped => out.push_str(&format!(
             "verdict: dropped at {}: {}\n",
-            trace.dropped_at.as_deref().unwrap_or("?"),
+            trace
+                .dropped_at
+                .as_deref()
+                .map_or_else(|| "?".to_owned(), crate::component::describe),
             trace.reason.as_deref().unwrap_or("")
         )),
     }
