@@ -216,3 +216,40 @@ test("an NSG hop shows its deciding rule on the picture; a stop is marked where 
   expect(Math.abs(mark.x + mark.width / 2 - lb.x)).toBeLessThan(30);
   expectClean(seen);
 });
+
+test("a live region says each hop in words as the packet gets there", async ({ page }) => {
+  await open(page, "?scenario=blog-part4&flow=internet-to-kuard&step=4");
+  const live = page.locator("[data-testid=hop-announcer]");
+  await expect(live).toHaveAttribute("aria-live", "polite");
+  await toolbar(page).getByRole("button", { name: "Step forward" }).click();
+  await expect(live).toHaveText(/^Hop 5 of 15: NSG aks-agentpool-26711606-nsg on the NIC .* allows$/);
+});
+
+// Screenshots of every built-in at 1280x800, at 375x800 and in dark mode, attached to the
+// run (and written to tests/e2e/artifacts/picture/, gitignored) for a person to look at.
+for (const scenario of BUILT_INS) {
+  test(`screenshots: ${scenario}`, async ({ page }, testInfo) => {
+    await page.emulateMedia({ reducedMotion: "reduce" });
+    for (const [tag, width, scheme] of [
+      ["1280", 1280, "light"],
+      ["375", 375, "light"],
+      ["dark", 1280, "dark"],
+    ]) {
+      await page.setViewportSize({ width, height: 800 });
+      await page.emulateMedia({ colorScheme: scheme });
+      await open(page, `?scenario=${scenario}&step=5`);
+      const path = `tests/e2e/artifacts/picture/${scenario}-${tag}.png`;
+      await page.screenshot({ path });
+      await testInfo.attach(`${scenario}-${tag}`, { path, contentType: "image/png" });
+    }
+  });
+}
+
+test("screenshot: the README's picture, the blog's packet at the NIC's NSG with Open to the Internet on", async ({ page }) => {
+  await page.emulateMedia({ reducedMotion: "reduce" });
+  await open(page, "?scenario=blog-part4&flow=internet-to-kuard&step=5");
+  await page.getByRole("button", { name: "Open to the Internet" }).click();
+  await expect(page.locator(".exposed").first()).toBeVisible();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: "tests/e2e/artifacts/picture/readme.png" });
+});

@@ -155,9 +155,15 @@ pub fn app(props: &AppProps) -> Html {
             </div>
         }
     });
+    // Each hop in words for screen readers, as the packet gets there.
+    let announce = hop
+        .as_ref()
+        .map(|h| format!("Hop {} of {}: {}", step + 1, last + 1, h.summary))
+        .unwrap_or_default();
     let walk = html! {
         <>
             { controls }
+            <p class="visually-hidden" aria-live="polite" data-testid="hop-announcer">{ announce }</p>
             if let Some(t) = &trace {
                 <VerdictLine trace={t.clone()} />
             }

@@ -51,7 +51,7 @@ pub fn controls(props: &ControlsProps) -> Html {
                     }) }
                 </select>
             </label>
-            <span class="step-count" aria-live="polite">{ format!("hop {} of {}", props.step + 1, props.last + 1) }</span>
+            <span class="step-count">{ format!("hop {} of {}", props.step + 1, props.last + 1) }</span>
         </div>
     }
 }
