@@ -39,12 +39,12 @@ pub fn controls(props: &ControlsProps) -> Html {
     let speeds = [(2200u32, "0.5×"), (1100, "1×"), (550, "2×")];
     html! {
         <div class="controls" role="toolbar" aria-label="Packet controls">
-            <button type="button" onclick={move |_| restart.emit(())}>{ "↺ Restart" }</button>
-            <button type="button" onclick={move |_| back.emit(())} disabled={props.step == 0}>{ "◀ Step back" }</button>
+            <button type="button" aria-label="Restart" title="Restart" onclick={move |_| restart.emit(())}>{ "↺" }</button>
+            <button type="button" aria-label="Step back" title="Step back" onclick={move |_| back.emit(())} disabled={props.step == 0}>{ "◀ Back" }</button>
             { play_pause }
-            <button type="button" onclick={move |_| forward.emit(())} disabled={props.step >= props.last}>{ "Step forward ▶" }</button>
+            <button type="button" aria-label="Step forward" title="Step forward" onclick={move |_| forward.emit(())} disabled={props.step >= props.last}>{ "Next ▶" }</button>
             <label class="speed">
-                { "Speed " }
+                <span class="dim">{ "Speed " }</span>
                 <select aria-label="Speed" onchange={speed_change}>
                     { for speeds.iter().map(|(ms, label)| html! {
                         <option value={ms.to_string()} selected={*ms == props.speed_ms}>{ *label }</option>
