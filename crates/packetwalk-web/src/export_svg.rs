@@ -31,6 +31,7 @@ const PROPERTIES: &[&str] = &[
     "font-style",
     "font-weight",
     "letter-spacing",
+    "text-decoration",
     "text-anchor",
     "dominant-baseline",
 ];

@@ -610,4 +610,59 @@ mod tests {
         }
         assert_eq!(layout.anchor("pod:nope"), None);
     }
+
+    #[test]
+    fn links_join_drawn_parts_and_the_way_out_passes_the_outbound_ip() {
+        use packetwalk::component as id;
+        use packetwalk::scenario::{FrontendIpConfiguration, LoadBalancer, PublicIp};
+        let mut doc = two_node_doc();
+        doc.public_ips = ["in", "out"]
+            .iter()
+            .map(|n| PublicIp {
+                name: (*n).into(),
+                ..PublicIp::default()
+            })
+            .collect();
+        doc.load_balancer = Some(LoadBalancer {
+            name: "lb".into(),
+            frontend_ip_configurations: ["in", "out"]
+                .iter()
+                .map(|n| FrontendIpConfiguration {
+                    name: format!("fe-{n}"),
+                    public_ip_address: Some((*n).into()),
+                    ..FrontendIpConfiguration::default()
+                })
+                .collect(),
+            backend_address_pool: vec!["a".into(), "b".into()],
+            outbound_frontend: Some("fe-out".into()),
+            ..LoadBalancer::default()
+        });
+        let layout = layout(&doc);
+        for link in &layout.links {
+            assert_eq!(layout.anchor(&link.from), Some(link.a), "{link:?}");
+            assert_eq!(layout.anchor(&link.to), Some(link.b), "{link:?}");
+        }
+        let has = |from: &str, to: &str| layout.links.iter().any(|k| k.from == from && k.to == to);
+        assert!(has(&id::public_ip("in"), &id::load_balancer("lb")));
+        assert!(has(&id::load_balancer("lb"), &id::kube_proxy("a")));
+        assert!(has(&id::kube_proxy("b"), &id::pod("b-pod-2")));
+        assert!(layout.links.iter().any(|k| k.kind == LinkKind::Node));
+        // The way out: the outbound IP's anchor lies on the load balancer -> Internet link.
+        let out = layout
+            .links
+            .iter()
+            .find(|k| k.kind == LinkKind::Egress)
+            .expect("an egress link");
+        let (a, b) = (out.a, out.b);
+        let p = layout.anchor(&id::public_ip("out")).unwrap();
+        let cross = (b.0 - a.0) * (p.1 - a.1) - (b.1 - a.1) * (p.0 - a.0);
+        let len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
+        assert!(
+            (cross / len).abs() < 1.0,
+            "{p:?} is off the way out {a:?} -> {b:?}"
+        );
+        // The inbound IP sits clear of the outbound one.
+        let rect = |n: &str| layout.public_ips.iter().find(|p| p.name == n).unwrap().rect;
+        assert!(rect("in").y + rect("in").h <= rect("out").y);
+    }
 }

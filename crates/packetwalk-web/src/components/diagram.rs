@@ -560,7 +560,7 @@ fn packet(l: &Layout, hl: &Highlight) -> Html {
         _ => "moving",
     };
     let header = hl.header.clone().unwrap_or_default();
-    let w = (header.chars() as f64 * 6.7 + 16.0).round();
+    let w = (header.chars() as f64 * 7.5 + 18.0).round();
     let left = (x - w / 2.0).min(l.width - w - 4.0).max(4.0);
     let header_style = format!(
         "transform: translate({}px, {}px); transition-duration: {ms}ms",
@@ -568,7 +568,7 @@ fn packet(l: &Layout, hl: &Highlight) -> Html {
         fmt(LANE_Y - y)
     );
     // The line from the label down to the envelope: a unit line scaled to the gap.
-    let gap = (y - LANE_Y - 11.0).max(0.0);
+    let gap = (y - LANE_Y - 13.0).max(0.0);
     let leader_style = format!(
         "transform: scaleY({}); transition-duration: {ms}ms",
         fmt(gap)
@@ -589,8 +589,8 @@ fn packet(l: &Layout, hl: &Highlight) -> Html {
                 }
             </g>
             <g class="header" style={header_style}>
-                <rect x="0" y="-11" width={fmt(w)} height="22" rx="11" />
-                <text x="8" y="4" class="mono">
+                <rect x="0" y="-13" width={fmt(w)} height="26" rx="13" />
+                <text x="9" y="5" class="mono">
                     { part(&header.protocol, false) }{ " " }
                     { part(&header.source, header.source_changed) }{ " → " }
                     { part(&header.destination, header.destination_changed) }
