@@ -253,3 +253,17 @@ test("screenshot: the README's picture, the blog's packet at the NIC's NSG with 
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: "tests/e2e/artifacts/picture/readme.png" });
 });
+
+for (const [width, scenario] of [[700, "blog-part4"], [700, "three-nodes"], [420, "blog-part4"]]) {
+  test(`embed in a ${width}x560 iframe: diagram, Play and verdict fit (${scenario})`, async ({ page }) => {
+    await page.setViewportSize({ width, height: 560 });
+    const seen = watch(page);
+    await open(page, `?scenario=${scenario}&embed`);
+    const figure = await page.locator("figure.diagram").boundingBox();
+    expect(figure.y).toBeGreaterThanOrEqual(0);
+    expect(figure.y + figure.height).toBeLessThanOrEqual(560);
+    await expectInView(page, toolbar(page).getByRole("button", { name: /Play/ }), "Play");
+    await expectInView(page, verdict(page), "verdict");
+    expectClean(seen);
+  });
+}
