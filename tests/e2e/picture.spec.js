@@ -268,3 +268,18 @@ for (const [width, scenario] of [[700, "blog-part4"], [700, "three-nodes"], [420
     expectClean(seen);
   });
 }
+
+test("Play on the last hop starts the walk again from the first", async ({ page }) => {
+  await open(page, "?scenario=blog-part4&flow=ssh-from-internet&step=3");
+  await expect(counter(page)).toHaveText("hop 3 of 3");
+  await toolbar(page).getByRole("button", { name: /Play/ }).click();
+  await expect(counter(page)).toHaveText("hop 1 of 3");
+});
+
+test("the top bar's jumps take keyboard users to the tools below the picture", async ({ page }) => {
+  await open(page);
+  await page.getByRole("button", { name: "Edit ↓" }).focus();
+  await page.keyboard.press("Enter");
+  await expect(page.locator("#pw-edit")).toBeFocused();
+  expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(100);
+});

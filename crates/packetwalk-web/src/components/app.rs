@@ -1,6 +1,7 @@
 use std::rc::Rc;
 
 use packetwalk::trace;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::components::controls::Controls;
@@ -125,7 +126,12 @@ pub fn app(props: &AppProps) -> Html {
             last={last}
             playing={state.playing}
             speed_ms={state.speed_ms}
-            on_play={cb(|| Action::Play)}
+            on_play={{
+                // Play on the last hop starts the walk again from the first.
+                let d = d.clone();
+                let at_end = step >= last;
+                Callback::from(move |()| d.dispatch(if at_end { Action::Restart } else { Action::Play }))
+            }}
             on_pause={cb(|| Action::Pause)}
             on_back={cb(|| Action::Back)}
             on_forward={{ let d = d.clone(); Callback::from(move |()| d.dispatch(Action::Forward(last))) }}
@@ -190,6 +196,10 @@ pub fn app(props: &AppProps) -> Html {
                 .and_then(|d| d.get_element_by_id(id))
             {
                 el.scroll_into_view();
+                // Keyboard users land where they jumped to.
+                if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                }
             }
         })
     };
@@ -249,13 +259,13 @@ pub fn app(props: &AppProps) -> Html {
                     </section>
                 }
                 <p class="description">{ &state.scenario.description }</p>
-                <div id="pw-packet">{ editor }</div>
-                <div id="pw-import">
+                <div id="pw-packet" tabindex="-1">{ editor }</div>
+                <div id="pw-import" tabindex="-1">
                     <ImportPanel report={state.import.clone()}
                         on_import={{ let d = d.clone(); Callback::from(move |t| d.dispatch(Action::Import(t))) }} />
                 </div>
-                <div id="pw-edit"><Editor state={state.clone()} hosted={props.options.is_some()} /></div>
-                <div id="pw-share">
+                <div id="pw-edit" tabindex="-1"><Editor state={state.clone()} hosted={props.options.is_some()} /></div>
+                <div id="pw-share" tabindex="-1">
                     <crate::components::share::Share title={state.scenario.title.clone()} scenario={state.scenario_name.clone()} edited={state.edited()} hosted={props.options.is_some()} />
                 </div>
                 if !state.scenario.illustrative.is_empty() {
