@@ -174,9 +174,10 @@ impl Layout {
         None
     }
 
-    /// The segment between two components' anchors: a drawn link when the network has
-    /// one between them, else a straight connector (the trace may go, say, from a NIC's
-    /// NSG straight to a pod).
+    /// The segment between two components' anchors, where the route between two of the
+    /// trace's consecutive hops is drawn. Every link of the network is drawn the same way,
+    /// so this lies on the link when the network has one between them; for a pair it has
+    /// none for (the trace may go from a NIC's NSG straight to a pod) it is the connector.
     pub fn segment(&self, from: &str, to: &str) -> Option<((f64, f64), (f64, f64))> {
         Some((self.anchor(from)?, self.anchor(to)?))
     }
