@@ -42,10 +42,18 @@ pub const BUILT_INS: &[BuiltIn] = &[
 ];
 
 /// Parses a scenario document from JSON text; the error names what was wrong.
+#[cfg(target_arch = "wasm32")]
 pub fn parse(text: &str) -> Result<Scenario, String> {
     let value =
         js_sys::JSON::parse(text).map_err(|err| format!("not JSON: {}", js_error_message(&err)))?;
     serde_wasm_bindgen::from_value(value).map_err(|err| err.to_string())
+}
+
+/// Natively (the build's prerender of the default view, native tests) serde_json reads
+/// the same documents; it never reaches the page's `.wasm`.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn parse(text: &str) -> Result<Scenario, String> {
+    serde_json::from_str(text).map_err(|err| format!("not a scenario: {err}"))
 }
 
 pub fn built_in(name: &str) -> Result<Scenario, String> {
@@ -56,6 +64,7 @@ pub fn built_in(name: &str) -> Result<Scenario, String> {
     parse(found.json).map_err(|err| format!("built-in scenario {name}: {err}"))
 }
 
+#[cfg(target_arch = "wasm32")]
 fn js_error_message(err: &wasm_bindgen::JsValue) -> String {
     js_sys::Error::from(err.clone())
         .message()

@@ -28,7 +28,8 @@ fn params() -> Option<UrlSearchParams> {
 }
 
 pub fn is_embed() -> bool {
-    params().is_some_and(|p| p.has("embed"))
+    // Natively (the prerender of the default view) there is no address.
+    cfg!(target_arch = "wasm32") && params().is_some_and(|p| p.has("embed"))
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -38,6 +39,10 @@ fn storage() -> Option<web_sys::Storage> {
 /// The state the address asks for; else the one stored by an earlier visit; else
 /// `None`, the default.
 pub fn initial_state() -> Option<State> {
+    if !cfg!(target_arch = "wasm32") {
+        // The prerender (`crates/packetwalk-prerender`) draws the default view natively.
+        return None;
+    }
     if let Some(state) = params().and_then(|p| read(&p)) {
         let (mut state, problems) = state;
         if !problems.is_empty() {
