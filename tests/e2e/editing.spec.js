@@ -5,7 +5,6 @@
 // assertion is about what the page shows.
 import { test, expect } from "@playwright/test";
 import {
-  BLOG_NIC,
   BLOG_NSG,
   BLOG_NSG_ID,
   clickHop,
@@ -26,11 +25,11 @@ import {
 const LB_RULE = "a094204ca555d11e9b1619a6af760136-TCP-8080-Internet";
 const DELIVERED = /^✔ Delivered to kuard-vnode-6c4b7d9f8-\w+$/;
 const NIC_NSG_DROP = (rule, priority) =>
-  new RegExp(`^✖ Dropped at NSG ${esc(BLOG_NSG)} on NIC ${esc(BLOG_NIC)}: NSG ${BLOG_NSG} on the NIC .*: ${esc(rule)} \\(priority ${priority}\\) denies`);
+  new RegExp(`^✖ Dropped: NSG ${BLOG_NSG} on the NIC .*: ${esc(rule)} \\(priority ${priority}\\) denies`);
 const BY_DENY_8080 = NIC_NSG_DROP("deny-8080", 400);
 const BY_DENY_ALL = NIC_NSG_DROP("DenyAllInBound", 65500);
 const BY_SUBNET_NSG =
-  "✖ Dropped at NSG aks-subnet-nsg on subnet aks: NSG aks-subnet-nsg on the subnet aks: DenyAllInBound (priority 65500) denies";
+  "✖ Dropped: NSG aks-subnet-nsg on the subnet aks: DenyAllInBound (priority 65500) denies";
 const STORAGE_KEY = "packetwalk:state";
 
 function esc(text) {

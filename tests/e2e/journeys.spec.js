@@ -140,7 +140,7 @@ test("journey 2: port 22, UDP, the health probe and an outbound flow stop or pas
 
   // Port 22: the load balancer has no rule for it.
   await choosePreset(page, "ssh-from-internet");
-  await expect(verdict(page)).toHaveText(/^✖ Dropped at load balancer kubernetes: .*\bport 22\b/);
+  await expect(verdict(page)).toHaveText(/^✖ Dropped: .*\bport 22\b/);
   await expect(counter(page)).toHaveText("hop 1 of 3");
   await stepTo(page, 3);
   await expect(component(page, LB)).toHaveClass(/\bcurrent\b.*\bdenied\b|\bdenied\b.*\bcurrent\b/);
@@ -148,7 +148,7 @@ test("journey 2: port 22, UDP, the health probe and an outbound flow stop or pas
 
   // A custom UDP packet to the 8080 frontend: dropped at the load balancer too.
   await sendPacket(page, { from: "internet-client:40000", to: "203.0.113.10:8080", protocol: "UDP" });
-  await expect(verdict(page)).toHaveText(/^✖ Dropped at load balancer kubernetes: .*Udp port 8080/);
+  await expect(verdict(page)).toHaveText(/^✖ Dropped: .*Udp port 8080/);
   await expect(counter(page)).toHaveText("hop 1 of 3");
   await expect(hopDetails(page)).toContainText("Udp 198.51.100.23:40000 -> 203.0.113.10:8080");
   // It is no longer one of the presets.
@@ -188,7 +188,7 @@ test("journey 3: before the Service exists nothing answers, and the NSG is on th
     "aria-label",
     "Network diagram: The blog's cluster before kubectl apply of the kuard-vnode Service",
   );
-  await expect(verdict(page)).toHaveText(/^✖ Dropped at load balancer kubernetes: Load balancer kubernetes has no rule for Tcp port 8080/);
+  await expect(verdict(page)).toHaveText(/^✖ Dropped: Load balancer kubernetes has no rule for Tcp port 8080/);
 
   // The NSG is a shield on the NIC; the subnet has none.
   await expect(page.getByRole("img", { name: `Network security group ${BLOG_NSG} attached to the NIC` })).toBeVisible();
@@ -210,7 +210,7 @@ test("subnet NSG: a client outside the office range is denied by DenyAllInBound 
   await expect(page.getByRole("img", { name: "Network security group akstest-subnet-nsg attached to the subnet" })).toBeVisible();
   await choosePreset(page, "elsewhere-to-kuard");
   await expect(verdict(page)).toHaveText(
-    "✖ Dropped at NSG akstest-subnet-nsg on subnet aks: NSG akstest-subnet-nsg on the subnet aks: DenyAllInBound (priority 65500) denies",
+    "✖ Dropped: NSG akstest-subnet-nsg on the subnet aks: DenyAllInBound (priority 65500) denies",
   );
   await stepTo(page, 5);
   await expect(component(page, "nsg:akstest-subnet-nsg@subnet:aks")).toHaveClass(/\bdenied\b/);

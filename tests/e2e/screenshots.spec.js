@@ -23,7 +23,7 @@ test("screenshot: a packet dropped by DenyAllInBound on the subnet NSG", async (
   await open(page, "?scenario=subnet-nsg");
   await choosePreset(page, "elsewhere-to-kuard");
   await clickHop(page, /DenyAllInBound \(priority 65500\) denies/);
-  await expect(verdict(page)).toContainText("✖ Dropped at NSG akstest-subnet-nsg on subnet aks");
+  await expect(verdict(page)).toContainText("✖ Dropped: NSG akstest-subnet-nsg on the subnet aks");
   await page.screenshot({ path: shot("dropped"), fullPage: true });
   expectClean(seen);
 });

@@ -40,6 +40,8 @@ pub struct State {
     pub tour: Option<usize>,
     /// What changed in Azure to make this scenario (the tour's `kubectl apply`).
     pub changes: Vec<String>,
+    /// The same, placed on the picture (the evaluator's delta), when the tour shows it.
+    pub delta: Rc<[packetwalk::delta::Delta]>,
     /// What the last import said.
     pub import: Option<ImportReport>,
     /// An import that found problems, held until the person confirms or cancels it.
@@ -136,6 +138,7 @@ impl State {
             notice,
             tour: None,
             changes: Vec::new(),
+            delta: Rc::from([]),
             import: None,
             pending_import: None,
             edit_result: None,
@@ -239,7 +242,10 @@ impl Reducible for State {
             }
             Action::Speed(ms) => next.speed_ms = ms.clamp(200, 5000),
             Action::Dismiss => next.notice = None,
-            Action::Tour(None) => next.tour = None,
+            Action::Tour(None) => {
+                next.tour = None;
+                next.delta = Rc::from([]);
+            }
             Action::Tour(Some(index)) => next = tour_state(index, &self),
             Action::Import(ImportRequest::Text(text)) => import(&mut next, &text, false),
             Action::Import(ImportRequest::Confirm) => {
@@ -292,7 +298,7 @@ fn tour_state(index: usize, current: &State) -> State {
         same.notice = Some(format!("the tour has no step {}", index + 1));
         return same;
     };
-    let (scenario, changes) = match crate::tour::scenario(step) {
+    let (scenario, changes, delta) = match crate::tour::scenario(step) {
         Ok(found) => found,
         Err(err) => {
             let mut same = current.clone();
@@ -303,6 +309,7 @@ fn tour_state(index: usize, current: &State) -> State {
     let mut next = State::with(step.base, scenario, None);
     next.speed_ms = current.speed_ms;
     next.changes = changes;
+    next.delta = delta.into();
     next.tour = Some(index);
     let next = Rc::new(next).reduce(Action::SelectFlow(step.flow.to_owned()));
     let mut next = (*next).clone();

@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod compiled;
 pub mod component;
 pub mod defaults;
+pub mod delta;
 pub mod edit;
 pub mod endpoint;
 pub mod eval;

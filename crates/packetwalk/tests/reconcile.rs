@@ -320,3 +320,60 @@ fn kubectl_json_imports_from_the_real_fixtures() {
     assert_eq!(svc.ingress_ip.unwrap().to_string(), "146.148.47.155");
     assert!(import_kubernetes(&Value::Array(vec![])).is_err());
 }
+
+#[test]
+fn kubectl_apply_shows_on_the_picture_as_what_the_cloud_provider_created() {
+    // spec §3: a frontend IP, a load-balancing rule, a health probe and an NSG rule.
+    use packetwalk::delta::{azure_delta, DeltaKind};
+    let before = load("blog-part4-before-service");
+    let mut after = before.clone();
+    apply_service(&mut after, kuard_service(), RuleNaming::PerService).unwrap();
+    let found = azure_delta(&before, &after);
+    let labels: Vec<&str> = found.iter().map(|d| d.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "public IP 203.0.113.10",
+            "frontend 203.0.113.10",
+            "rule TCP 8080 -> 8080",
+            "health probe TCP 30610",
+            "rule 500 Allow TCP 8080 from Internet"
+        ]
+    );
+    let delta: Vec<(String, DeltaKind, String)> = found
+        .into_iter()
+        .map(|d| (d.component, d.kind, d.what))
+        .collect();
+    let added =
+        |component: &str, what: &str| (component.to_owned(), DeltaKind::Added, what.to_owned());
+    assert_eq!(
+        delta,
+        vec![
+            added(
+                "public-ip:kubernetes-a094204ca555d11e9b1619a6af760136",
+                "public IP kubernetes-a094204ca555d11e9b1619a6af760136"
+            ),
+            added("lb:kubernetes", "frontend a094204ca555d11e9b1619a6af760136"),
+            added(
+                "lb:kubernetes",
+                "load-balancing rule a094204ca555d11e9b1619a6af760136-TCP-8080 (TCP 8080)"
+            ),
+            added(
+                "lb:kubernetes",
+                "health probe a094204ca555d11e9b1619a6af760136-TCP-8080 (TCP 30610)"
+            ),
+            added(
+                "nsg:aks-agentpool-26711606-nsg@nic:aks-nodepool1-26711606-nic-0",
+                "NSG rule a094204ca555d11e9b1619a6af760136-TCP-8080-Internet (500 Allow)"
+            ),
+        ]
+    );
+    // And the rule deleted by hand goes from the NIC's NSG.
+    let mut deleted = after.clone();
+    deleted.network_security_groups.nsgs[0]
+        .security_rules
+        .clear();
+    let gone = azure_delta(&after, &deleted);
+    assert_eq!(gone.len(), 1);
+    assert_eq!(gone[0].kind, DeltaKind::Removed);
+}

@@ -140,7 +140,9 @@ pub fn app(props: &AppProps) -> Html {
         />
     };
     let diagram = html! {
-        <Diagram layout={placed.clone()} title={state.scenario.title.clone()} highlight={highlight} exposed={exposed_ids} />
+        <Diagram layout={placed.clone()} title={state.scenario.title.clone()} highlight={highlight} exposed={exposed_ids}
+            focus={state.tour.and_then(|i| crate::tour::STEPS.get(i)).map_or(&[][..], |s| s.focus)}
+            delta={state.delta.clone()} />
     };
     let editor = html! {
         <PacketEditor
@@ -217,8 +219,13 @@ pub fn app(props: &AppProps) -> Html {
                 <label class="scenario-pick">
                     <span class="visually-hidden">{ "Scenario" }</span>
                     <select aria-label="Scenario" onchange={scenario_change}>
+                        // In the tour the cluster is the story's, made by its steps: the
+                        // picker says so rather than name the file the step started from.
+                        if let Some(i) = state.tour {
+                            <option value="" selected=true disabled=true>{ format!("The blog's story, step {}", i + 1) }</option>
+                        }
                         { for scenarios::BUILT_INS.iter().map(|b| html! {
-                            <option value={b.name} selected={b.name == state.scenario_name}>{ b.name }</option>
+                            <option value={b.name} selected={state.tour.is_none() && b.name == state.scenario_name}>{ b.name }</option>
                         }) }
                     </select>
                 </label>

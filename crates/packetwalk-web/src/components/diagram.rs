@@ -6,6 +6,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use packetwalk::component;
+use packetwalk::delta::{Delta, DeltaKind};
 
 use packetwalk::trace::{Action as HopAction, FiveTuple, Leg, Trace, Verdict};
 
@@ -21,6 +22,13 @@ pub struct DiagramProps {
     /// Component ids the "open to the Internet" overlay marks.
     #[prop_or_default]
     pub exposed: Rc<[String]>,
+    /// What the guided tour's words talk about: component id prefixes to light up.
+    #[prop_or_default]
+    pub focus: &'static [&'static str],
+    /// What changed in Azure (the tour's `kubectl apply`, the rule deleted by hand),
+    /// drawn at the parts it changed.
+    #[prop_or_default]
+    pub delta: Rc<[Delta]>,
 }
 
 /// The overlay's class for a component, if it is exposed.
@@ -45,6 +53,10 @@ pub struct Highlight {
     pub route: Rc<[RouteSegment]>,
     /// What decided at this hop, beside the part that decided.
     pub callout: Option<Callout>,
+    /// Component id prefixes the tour's words are about.
+    pub focus: &'static [&'static str],
+    /// Components that did not exist before the tour's change.
+    pub appeared: Rc<[String]>,
 }
 
 /// The packet's header label: `TCP 198.51.100.23:50123 → 203.0.113.10:8080`.
@@ -164,6 +176,7 @@ pub fn highlight(layout: &Layout, trace: Option<&Trace>, step: usize, speed_ms: 
         header: Some(header),
         route: route.into(),
         callout: callout(layout, trace, step, stopped),
+        ..Highlight::default()
     }
 }
 
@@ -223,23 +236,117 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 impl Highlight {
-    fn class(&self, id: &str) -> Option<&'static str> {
-        if self.current.as_deref() != Some(id) {
-            return None;
+    fn class(&self, id: &str) -> Classes {
+        let mut classes = Classes::new();
+        if self.current.as_deref() == Some(id) {
+            classes.push(match self.outcome {
+                Outcome::Passing => "current",
+                Outcome::Allowed => "current allowed",
+                Outcome::Denied => "current denied",
+                Outcome::Delivered => "current delivered",
+            });
         }
-        Some(match self.outcome {
-            Outcome::Passing => "current",
-            Outcome::Allowed => "current allowed",
-            Outcome::Denied => "current denied",
-            Outcome::Delivered => "current delivered",
-        })
+        if self.focus.iter().any(|prefix| id.starts_with(prefix)) {
+            classes.push("tour-focus");
+        }
+        if self.appeared.iter().any(|a| a == id) {
+            classes.push("appeared");
+        }
+        classes
+    }
+}
+
+/// The tour's changes at one part of the picture, in a box like a callout's.
+struct ChangeNote {
+    component: String,
+    at: (f64, f64),
+    /// Each change: what kind, its short label, and its full description.
+    lines: Vec<(DeltaKind, String, String)>,
+}
+
+/// One box per changed part (a public IP shows itself appearing instead), placed where a
+/// callout about that part goes, below the hop's own callout when both are there.
+fn change_notes(l: &Layout, delta: &[Delta], callout: Option<&Callout>) -> Vec<ChangeNote> {
+    let mut notes: Vec<ChangeNote> = Vec::new();
+    for d in delta
+        .iter()
+        .filter(|d| !d.component.starts_with("public-ip:"))
+    {
+        let line = (d.kind, d.label.clone(), d.what.clone());
+        match notes.iter_mut().find(|n| n.component == d.component) {
+            Some(note) => note.lines.push(line),
+            None => {
+                let Some((x, mut y)) = l.callout_at(&d.component) else {
+                    continue;
+                };
+                // Clear of the NSG's name, which sits just above a callout's corner.
+                y += 4.0;
+                if let Some(c) = callout.filter(|c| c.component == d.component) {
+                    y += c.lines.len() as f64 * 15.0 + 14.0;
+                }
+                notes.push(ChangeNote {
+                    component: d.component.clone(),
+                    at: (x, y),
+                    lines: vec![line],
+                });
+            }
+        }
+    }
+    notes
+}
+
+fn change_box(l: &Layout, n: &ChangeNote) -> Html {
+    let sign = |kind: DeltaKind| match kind {
+        DeltaKind::Added => "+ ",
+        DeltaKind::Removed => "− ",
+        DeltaKind::Changed => "~ ",
+    };
+    let longest = n
+        .lines
+        .iter()
+        .map(|(_, label, _)| label.chars().count() + 2)
+        .max()
+        .unwrap_or(0)
+        .max(30);
+    // The labels are monospace, a little wider than the callouts' text.
+    let w = (longest as f64 * 6.8 + 16.0).min(l.width - 8.0);
+    let h = n.lines.len() as f64 * 15.0 + 24.0;
+    let x = n.at.0.min(l.width - w - 4.0).max(4.0);
+    let y = n.at.1.min(l.height - h - 4.0);
+    let removed = n.lines.iter().all(|(k, _, _)| *k == DeltaKind::Removed);
+    let heading = if removed {
+        "Deleted by hand"
+    } else {
+        "Created by the cloud provider"
+    };
+    html! {
+        <g class={classes!("change-note", if removed { "removed" } else { "added" })} data-testid="change-note" data-change-for={n.component.clone()}>
+            <rect x={fmt(x)} y={fmt(y)} width={fmt(w)} height={fmt(h)} rx="5" />
+            <text x={fmt(x + 8.0)} y={fmt(y + 15.0)} class="small lead">{ heading }</text>
+            { for n.lines.iter().enumerate().map(|(i, (kind, label, what))| html! {
+                <text x={fmt(x + 8.0)} y={fmt(y + 31.0 + i as f64 * 15.0)}
+                    class={classes!("small", "mono", match kind { DeltaKind::Added => "added", DeltaKind::Removed => "removed", DeltaKind::Changed => "changed" })}>
+                    <title>{ what }</title>
+                    { format!("{}{label}", sign(*kind)) }
+                </text>
+            }) }
+        </g>
     }
 }
 
 #[function_component(Diagram)]
 pub fn diagram(props: &DiagramProps) -> Html {
     let l = &props.layout;
-    let hl = &props.highlight;
+    let mut marked = props.highlight.clone();
+    marked.focus = props.focus;
+    marked.appeared = props
+        .delta
+        .iter()
+        .filter(|d| d.kind == DeltaKind::Added && d.component.starts_with("public-ip:"))
+        .map(|d| d.component.clone())
+        .collect();
+    let hl = &marked;
+    let notes = change_notes(l, &props.delta, hl.callout.as_ref());
     let ex = &props.exposed[..];
     let view_box = format!("0 0 {} {}", fmt(l.width), fmt(l.height));
     let figure = use_node_ref();
@@ -291,6 +398,7 @@ pub fn diagram(props: &DiagramProps) -> Html {
                 { for l.load_balancer.iter().map(|lb| load_balancer(lb, hl)) }
                 { vnet(l, hl, ex) }
                 { for hl.callout.iter().map(|c| callout_box(l, c)) }
+                { for notes.iter().map(|n| change_box(l, n)) }
                 { packet(l, hl) }
             </svg>
         </figure>

@@ -117,13 +117,16 @@ pub fn verdict_line(props: &VerdictProps) -> Html {
         ),
         Verdict::Dropped => (
             "verdict dropped",
-            format!(
-                "✖ Dropped at {}: {}",
-                t.dropped_at
-                    .as_deref()
-                    .map_or_else(|| "?".to_owned(), packetwalk::component::describe),
-                t.reason.as_deref().unwrap_or("")
-            ),
+            // The evaluator's reason names the place ("NSG x on the NIC y: ...").
+            match t.reason.as_deref() {
+                Some(reason) => format!("✖ Dropped: {reason}"),
+                None => format!(
+                    "✖ Dropped at {}",
+                    t.dropped_at
+                        .as_deref()
+                        .map_or_else(|| "?".to_owned(), packetwalk::component::describe)
+                ),
+            },
         ),
     };
     html! { <p class={class} role="status" aria-label="Verdict">{ text }</p> }

@@ -40,7 +40,7 @@ pub fn tour_panel(props: &TourPanelProps) -> Html {
     };
     html! {
         <section class="tour" aria-label="Guided tour">
-            <p class="tour-count dim">{ format!("The blog's story, step {} of {} · shows {}", index + 1, STEPS.len(), step.observations) }</p>
+            <p class="tour-count dim">{ format!("The blog's story, step {} of {}", index + 1, STEPS.len()) }</p>
             <h2>{ step.title }</h2>
             <p>{ step.text }</p>
             if !props.changes.is_empty() {
