@@ -158,6 +158,39 @@ pub struct Hop {
     /// For an NSG hop: the whole evaluation, every rule with what matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nsg: Option<NsgEvaluation>,
+    /// For the load balancer's hops: the rule it used, its probe, and what the probe
+    /// says of each backend.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lb: Option<LbDecision>,
+}
+
+/// The load balancer's decision, as data: the rule and probe it used and each backend's
+/// health.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LbDecision {
+    pub rule: String,
+    /// `TCP 8080 -> 8080`.
+    pub rule_ports: String,
+    /// The probe's name, if the rule has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<String>,
+    /// `TCP 30610` or `HTTP 31234/healthz`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe_target: Option<String>,
+    /// Every node of the backend pool, in pool order (empty at the rule's own hop,
+    /// before the probe's answers are looked at).
+    pub backends: Vec<BackendHealth>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackendHealth {
+    /// The node's component id.
+    pub component: String,
+    pub node: String,
+    pub healthy: bool,
+    pub why: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -413,6 +446,7 @@ impl<'a> Walk<'a> {
             explanation,
             spec,
             nsg: None,
+            lb: None,
         });
     }
 
@@ -692,6 +726,7 @@ impl<'a> Walk<'a> {
                 spec: "§1",
                 docs: docs_for(&id, Action::NsgAllow, self.s.network_plugin),
                 nsg: Some(evaluation),
+                lb: None,
             });
             if denied {
                 return Some(End::Dropped {
@@ -771,6 +806,30 @@ impl<'a> Walk<'a> {
             ),
             "§3",
         );
+        let probe = lb
+            .probes
+            .iter()
+            .find(|p| Some(&p.name) == rule.probe.as_ref());
+        let mut decision = LbDecision {
+            rule: rule.name.clone(),
+            rule_ports: format!(
+                "{} {} -> {}",
+                rule.protocol.to_ascii_uppercase(),
+                rule.frontend_port,
+                rule.backend_port
+            ),
+            probe: probe.map(|p| p.name.clone()),
+            probe_target: probe.map(|p| {
+                format!(
+                    "{} {}{}",
+                    p.protocol.to_ascii_uppercase(),
+                    p.port,
+                    p.request_path.as_deref().unwrap_or_default()
+                )
+            }),
+            backends: Vec::new(),
+        };
+        self.set_lb(decision.clone());
         let health: Vec<(&'a Node, bool, String)> = lb
             .backend_address_pool
             .iter()
@@ -796,11 +855,20 @@ impl<'a> Walk<'a> {
             })
             .collect::<Vec<_>>()
             .join("; ");
+        decision.backends = health
+            .iter()
+            .map(|(n, healthy, why)| BackendHealth {
+                component: component::node(&n.name),
+                node: n.name.clone(),
+                healthy: *healthy,
+                why: why.clone(),
+            })
+            .collect();
         let source_ip_only = rule.load_distribution.as_deref().is_some_and(|d| {
             d.eq_ignore_ascii_case("SourceIP") || d.eq_ignore_ascii_case("SourceIPProtocol")
         });
         let Some(node) = pick(&healthy, flow_hash("lb", &p, source_ip_only)).copied() else {
-            return self.drop(
+            let end = self.drop(
                 lb_id,
                 format!("No healthy backend for rule {}", rule.name),
                 format!(
@@ -809,6 +877,8 @@ impl<'a> Walk<'a> {
                 ),
                 "§3",
             );
+            self.set_lb(decision);
+            return end;
         };
         let node_ip = node.nic.private_ip_address;
         if !rule.enable_floating_ip {
@@ -833,7 +903,15 @@ impl<'a> Walk<'a> {
             ),
             "§4.2",
         );
+        self.set_lb(decision);
         self.enter_node(node, false)
+    }
+
+    /// Attaches the load balancer's decision to the hop just made.
+    fn set_lb(&mut self, decision: LbDecision) {
+        if let Some(hop) = self.hops.last_mut() {
+            hop.lb = Some(decision);
+        }
     }
 
     /// The packet arrives at `node`'s NIC (through the NSGs) and goes to kube-proxy or the node.

@@ -498,3 +498,42 @@ fn bad_packets_are_errors_naming_the_field() {
     .unwrap_err();
     assert!(err.to_string().contains("protocol"), "{err}");
 }
+
+#[test]
+fn the_load_balancer_hop_names_its_rule_and_probe_and_each_backends_health() {
+    // spec §3: Local probes healthCheckNodePort over HTTP; only nodes with a ready local
+    // pod are healthy. three-nodes has no web-local pod on node 2.
+    let s = load("three-nodes");
+    let t = run(&s, "local-keeps-client-ip");
+    let pick = t
+        .hops
+        .iter()
+        .find(|h| h.action == packetwalk::trace::Action::PickBackend)
+        .expect("a backend is picked");
+    let lb = pick.lb.as_ref().expect("the decision as data");
+    assert_eq!(lb.rule_ports, "TCP 80 -> 80");
+    assert_eq!(lb.probe_target.as_deref(), Some("HTTP 32080/healthz"));
+    let health: Vec<(&str, bool)> = lb
+        .backends
+        .iter()
+        .map(|b| (b.node.as_str(), b.healthy))
+        .collect();
+    assert_eq!(
+        health,
+        [
+            ("aks-nodepool1-31415926-0", true),
+            ("aks-nodepool1-31415926-1", true),
+            ("aks-nodepool1-31415926-2", false)
+        ]
+    );
+    assert_eq!(lb.backends[2].component, "node:aks-nodepool1-31415926-2");
+    // The rule's own hop carries the rule and probe, before any backend is asked.
+    let matched = t
+        .hops
+        .iter()
+        .find(|h| h.action == packetwalk::trace::Action::MatchLbRule)
+        .and_then(|h| h.lb.as_ref())
+        .expect("the rule's hop");
+    assert!(matched.backends.is_empty());
+    assert_eq!(matched.probe, lb.probe);
+}

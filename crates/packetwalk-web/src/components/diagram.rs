@@ -57,6 +57,8 @@ pub struct Highlight {
     pub focus: &'static [&'static str],
     /// Components that did not exist before the tour's change.
     pub appeared: Rc<[String]>,
+    /// Backend nodes the load balancer's health probe marks down, with why.
+    pub unhealthy: Rc<[(String, String)]>,
 }
 
 /// The packet's header label: `TCP 198.51.100.23:50123 → 203.0.113.10:8080`.
@@ -176,6 +178,14 @@ pub fn highlight(layout: &Layout, trace: Option<&Trace>, step: usize, speed_ms: 
         header: Some(header),
         route: route.into(),
         callout: callout(layout, trace, step, stopped),
+        unhealthy: trace
+            .hops
+            .iter()
+            .filter_map(|h| h.lb.as_ref())
+            .flat_map(|lb| &lb.backends)
+            .filter(|b| !b.healthy)
+            .map(|b| (b.component.clone(), b.why.clone()))
+            .collect(),
         ..Highlight::default()
     }
 }
@@ -207,7 +217,20 @@ fn callout(layout: &Layout, trace: &Trace, step: usize, stopped: bool) -> Option
     } else {
         match hop.action {
             HopAction::FlowState => vec!["✔ Reply allowed: a known flow".to_owned()],
-            HopAction::MatchLbRule | HopAction::PickBackend => wrap(&hop.summary, 46),
+            HopAction::MatchLbRule | HopAction::PickBackend => match &hop.lb {
+                Some(lb) => {
+                    let mut lines = vec![format!("Load-balancing rule {}", lb.rule_ports)];
+                    if let Some(target) = &lb.probe_target {
+                        lines.push(format!("health probe {target}"));
+                    }
+                    if !lb.backends.is_empty() {
+                        let up = lb.backends.iter().filter(|b| b.healthy).count();
+                        lines.push(format!("{up} of {} backends healthy", lb.backends.len()));
+                    }
+                    lines
+                }
+                None => wrap(&hop.summary, 46),
+            },
             _ => return None,
         }
     };
@@ -251,6 +274,9 @@ impl Highlight {
         }
         if self.appeared.iter().any(|a| a == id) {
             classes.push("appeared");
+        }
+        if self.unhealthy.iter().any(|(u, _)| u == id) {
+            classes.push("unhealthy");
         }
         classes
     }
@@ -510,6 +536,12 @@ fn node(n: &NodeBox, hl: &Highlight, ex: &[String]) -> Html {
         <g class={classes!("node", hl.class(&component::node(&n.name)))} role="group" aria-label={format!("Node {}", n.name)} data-component={component::node(&n.name)}>
             <rect class="box" x={fmt(r.x)} y={fmt(r.y)} width={fmt(r.w)} height={fmt(r.h)} rx="8" />
             <text x={fmt(r.x + 16.0)} y={fmt(r.y + 20.0)} class="kind">{ format!("Node {}", n.name) }</text>
+            { for hl.unhealthy.iter().filter(|(id, _)| *id == component::node(&n.name)).map(|(_, why)| html! {
+                <text class="probe-down small" data-testid="probe-down" x={fmt(r.x + r.w - 10.0)} y={fmt(r.y + 15.0)} text-anchor="end">
+                    <title>{ why }</title>
+                    { "✖ health probe fails: no new flows" }
+                </text>
+            }) }
             <g class={classes!("nic", hl.class(&component::nic(&n.nic.name)), exposed(ex, &component::nic(&n.nic.name)))} role="img" aria-label={format!("NIC {} {}", n.nic.name, n.nic.detail)}
                data-component={component::nic(&n.nic.name)}>
                 <rect x={fmt(n.nic.rect.x)} y={fmt(n.nic.rect.y)} width={fmt(n.nic.rect.w)} height={fmt(n.nic.rect.h)} rx="4" />
