@@ -10,10 +10,11 @@ import { gzipSync } from "node:zlib";
 const args = process.argv.slice(2);
 const jsonAt = args.indexOf("--json");
 const jsonOut = jsonAt >= 0 ? args[jsonAt + 1] : null;
-const dist = args.find((a, i) => !a.startsWith("--") && i !== jsonAt + 1) ?? "dist";
+const dist = args.find((a, i) => !a.startsWith("--") && (jsonAt < 0 || i !== jsonAt + 1)) ?? "dist";
 
-const BUDGET_TOTAL_GZIP = 200 * 1024;
-const BUDGET_WASM_GZIP = 160 * 1024;
+// Issue 13's budgets (the first load): what a reader's phone downloads.
+const BUDGET_TOTAL_GZIP = 250 * 1024;
+const BUDGET_WASM_GZIP = 230 * 1024;
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
