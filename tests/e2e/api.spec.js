@@ -60,7 +60,7 @@ test("the example page mounts the app in the author's element and leaves the pag
   await expect(counter(page)).toHaveText("hop 2 of 3");
   await page.getByRole("button", { name: "Step forward" }).click();
   await expect(counter(page)).toHaveText("hop 3 of 3");
-  await expect(demo(page).locator(".embed-hop")).toContainText("has no rule for Tcp port 22");
+  await expect(demo(page).locator(".embed-hop")).toContainText("has no rule for TCP port 22");
   expect(page.url()).toBe(url);
   expect(await page.evaluate(() => history.length)).toBe(entries);
   // The example's own trace() calls, shown as text.
@@ -105,7 +105,7 @@ test("trace() takes plain objects and returns the evaluator's trace as a plain o
   // Without the rule, the load balancer drops it; a packet may also be named.
   const named = await withApi(page, (api) => api.trace("blog-part4", "ssh-from-internet"));
   expect(named.verdict).toBe("dropped");
-  expect(named.reason).toContain("no rule for Tcp port 22");
+  expect(named.reason).toContain("no rule for TCP port 22");
   expect(await withApi(page, (api) => api.scenarios())).toContain("three-nodes");
   expectClean(seen);
 });

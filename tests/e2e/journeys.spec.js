@@ -148,9 +148,9 @@ test("journey 2: port 22, UDP, the health probe and an outbound flow stop or pas
 
   // A custom UDP packet to the 8080 frontend: dropped at the load balancer too.
   await sendPacket(page, { from: "internet-client:40000", to: "203.0.113.10:8080", protocol: "UDP" });
-  await expect(verdict(page)).toHaveText(/^✖ Dropped: .*Udp port 8080/);
+  await expect(verdict(page)).toHaveText(/^✖ Dropped: .*UDP port 8080/);
   await expect(counter(page)).toHaveText("hop 1 of 3");
-  await expect(hopDetails(page)).toContainText("Udp 198.51.100.23:40000 -> 203.0.113.10:8080");
+  await expect(hopDetails(page)).toContainText("UDP 198.51.100.23:40000 -> 203.0.113.10:8080");
   // It is no longer one of the presets.
   await expect(page.getByRole("combobox", { name: "Packet preset" })).toHaveValue("");
   await expect(page.getByRole("textbox", { name: "From" })).not.toHaveAttribute("aria-invalid", "true");
@@ -188,7 +188,7 @@ test("journey 3: before the Service exists nothing answers, and the NSG is on th
     "aria-label",
     "Network diagram: The blog's cluster before kubectl apply of the kuard-vnode Service",
   );
-  await expect(verdict(page)).toHaveText(/^✖ Dropped: Load balancer kubernetes has no rule for Tcp port 8080/);
+  await expect(verdict(page)).toHaveText(/^✖ Dropped: Load balancer kubernetes has no rule for TCP port 8080/);
 
   // The NSG is a shield on the NIC; the subnet has none.
   await expect(page.getByRole("img", { name: `Network security group ${BLOG_NSG} attached to the NIC` })).toBeVisible();
@@ -231,7 +231,7 @@ test("three nodes: externalTrafficPolicy Local keeps the client's source IP to t
   await choosePreset(page, "local-keeps-client-ip");
   await expect(verdict(page)).toHaveText(/^✔ Delivered to web-local-/);
   await clickHop(page, /^Pod web-local-\S+ receives/);
-  await expect(packetAfterHop(page)).toContainText(/^packet: Tcp 198\.51\.100\.23:50001 -> 10\.224\.0\.\d+:8080$/);
+  await expect(packetAfterHop(page)).toContainText(/^packet: TCP 198\.51\.100\.23:50001 -> 10\.224\.0\.\d+:8080$/);
 
   // With Cluster, the same client's packet reaches the pod from a node's IP instead.
   await choosePreset(page, "cluster-via-node-2");

@@ -211,7 +211,7 @@ test("an NSG hop shows its deciding rule on the picture; a stop is marked where 
 
   await open(page, "?scenario=blog-part4&flow=ssh-from-internet&step=3");
   await expect(packetDot(page)).toHaveClass(/\bdenied\b/);
-  await expect(callout).toHaveText(/Stopped here.*no rule for Tcp\s*port 22/);
+  await expect(callout).toHaveText(/Stopped here.*no rule for TCP\s*port 22/);
   const mark = await packetDot(page).locator(".envelope").boundingBox();
   const lb = await diagram(page).locator('[data-component="lb:kubernetes"]').boundingBox();
   expect(Math.abs(mark.x + mark.width / 2 - lb.x)).toBeLessThan(30);

@@ -91,7 +91,7 @@ test("embed mode shows the diagram, the controls and the verdict, and no page fu
   await expect(toolbar(page)).toBeVisible();
   await expect(counter(page)).toHaveText("hop 3 of 15");
   await expect(verdict(page)).toHaveText(/^✔ Delivered to kuard-vnode-/);
-  await expect(page.locator(".embed-hop")).toContainText("Load-balancing rule a094204ca555d11e9b1619a6af760136-TCP-8080 matches Tcp 8080");
+  await expect(page.locator(".embed-hop")).toContainText("Load-balancing rule a094204ca555d11e9b1619a6af760136-TCP-8080 matches TCP 8080");
   await expect(diagram(page).locator(".current")).toHaveAttribute("data-component", "lb:kubernetes");
 
   await expect(page.getByRole("combobox", { name: "Scenario" })).toHaveCount(0);

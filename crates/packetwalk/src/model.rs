@@ -84,9 +84,17 @@ impl Protocol {
     }
 }
 
+/// As people and `az ... -o table` headers write a packet's protocol: `TCP`, `UDP`. (Rule
+/// tables keep Azure's `Tcp` spelling, from [`Protocol::as_str`].)
 impl fmt::Display for Protocol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(match self {
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+            Protocol::Icmp => "ICMP",
+            Protocol::Esp => "ESP",
+            Protocol::Ah => "AH",
+        })
     }
 }
 

@@ -255,11 +255,12 @@ pub enum TraceError {
 /// `SourceIP` distribution, a Service's ClientIP affinity).
 pub fn flow_hash(stage: &str, packet: &FiveTuple, source_ip_only: bool) -> u64 {
     let text = if source_ip_only {
-        format!("{stage}|{}|{}", packet.protocol, packet.source_ip)
+        // Azure's spelling (`Tcp`), fixed: the hash must not follow how text prints it.
+        format!("{stage}|{}|{}", packet.protocol.as_str(), packet.source_ip)
     } else {
         format!(
             "{stage}|{}|{}|{}|{}|{}",
-            packet.protocol,
+            packet.protocol.as_str(),
             packet.source_ip,
             packet.source_port,
             packet.destination_ip,
@@ -770,7 +771,7 @@ impl<'a> Walk<'a> {
                 .load_balancing_rules
                 .iter()
                 .filter(|r| r.frontend_ip_configuration == frontend)
-                .map(|r| format!("{} {}", r.protocol, r.frontend_port))
+                .map(|r| format!("{} {}", r.protocol.to_ascii_uppercase(), r.frontend_port))
                 .collect();
             return self.drop(
                 lb_id,
@@ -791,11 +792,13 @@ impl<'a> Walk<'a> {
             Leg::Forward,
             format!(
                 "Load-balancing rule {} matches {} {}",
-                rule.name, rule.protocol, rule.frontend_port
+                rule.name,
+                rule.protocol.to_ascii_uppercase(),
+                rule.frontend_port
             ),
             format!(
                 "Frontend {frontend}, {} port {} -> backend port {}; floating IP {}.",
-                rule.protocol,
+                rule.protocol.to_ascii_uppercase(),
                 rule.frontend_port,
                 rule.backend_port,
                 if rule.enable_floating_ip {

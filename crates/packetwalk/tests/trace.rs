@@ -159,7 +159,7 @@ fn o7_before_the_service_nothing_answers_on_8080() {
     let found = run(&load("blog-part4-before-service"), "internet-to-8080");
     assert_eq!(found.verdict, Verdict::Dropped);
     assert_eq!(found.dropped_at.as_deref(), Some("lb:kubernetes"));
-    assert!(found.reason.unwrap().contains("no rule for Tcp port 8080"));
+    assert!(found.reason.unwrap().contains("no rule for TCP port 8080"));
 }
 
 #[test]
