@@ -83,7 +83,7 @@ async function load(browser, url, throttled, withRequests) {
   });
   const times = await page.evaluate(() => ({ diagram: window.__pwDiagram, interactive: window.__pwInteractive }));
   await context.close();
-  const list = [...requests.values()].filter((r) => r.end !== undefined);
+  const list = [...requests.values()].filter((r) => r.end !== undefined && r.url.startsWith("http"));
   const t0 = Math.min(...list.map((r) => r.start));
   return {
     ...times,

@@ -97,11 +97,18 @@ pub fn write_into(index_html: &str, css: &str, snapshot: &str) -> Result<String,
     }
     let mut html = String::with_capacity(index_html.len() + css.len() + snapshot.len() + 1024);
     html.push_str(&index_html[..link_start]);
+    let after_link = &index_html[link_end..];
+    // The sheet goes last in the head, after trunk's loader and its preloads of the
+    // .js and .wasm: the browser asks for those before the sheet's bytes have arrived.
+    let head_end = after_link
+        .find("</head>")
+        .ok_or("no </head> in index.html")?;
+    html.push_str(&after_link[..head_end]);
     html.push_str("<style>");
     html.push_str(css);
     html.push_str("</style>");
     html.push_str(SKELETON_CSS);
-    let after_link = &index_html[link_end..];
+    let after_link = &after_link[head_end..];
 
     let body_at = after_link
         .find(BODY)
@@ -144,6 +151,12 @@ mod tests {
         .expect("written");
         assert!(!html.contains("rel=\"stylesheet\""));
         assert!(html.contains("<style>body{margin:0}</style>"));
+        let style = html.find("<style>").expect("inline sheet");
+        assert!(
+            html.find("import init").expect("loader") < style,
+            "the loader is asked for first"
+        );
+        assert!(style < html.find("</head>").expect("head"));
         assert!(html.contains("<main data-pw-snapshot inert class=\"app\"><svg></svg></main>"));
         let body = html.find("<body").expect("body");
         let script = html.find("<script>(function").expect("state script");
