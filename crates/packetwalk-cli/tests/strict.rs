@@ -3,30 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
+mod common;
+
+use common::{assert_success, fixture, run_bytes as run};
+
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-
-fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../packetwalk/fixtures/real")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn run<S: AsRef<std::ffi::OsStr>>(args: &[S], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_packetwalk"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The program may exit (on a bad argument) before it reads stdin.
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
-}
+use std::process::Output;
 
 fn refused(out: &Output) -> String {
     assert_eq!(
@@ -123,12 +105,7 @@ fn apply_never_rewrites_a_value_silently() {
     );
     // The scenario as it is applies.
     let out = apply(blog_with("priority", 500.into()));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
 }
 
 #[test]
@@ -178,12 +155,7 @@ fn flow_verify_refuses_mixed_address_families_and_unbracketed_ipv6() {
         "packetwalk: --remote \"2001:db8::1:5000\": an IPv6 address with a port is written in brackets, as [2001:db8::1]:5000"
     );
     let out = verify("[fd00::4]:443", "[2001:db8::1]:5000");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
 }
 
 #[test]
@@ -226,12 +198,7 @@ fn input_that_is_not_utf8_is_refused_with_the_byte_offset() {
 }
 
 fn lines(out: &Output) -> Vec<serde_json::Value> {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(out);
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
