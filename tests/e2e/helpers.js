@@ -6,6 +6,16 @@ export const DEFAULT_TITLE = "A Day in the Life of a Packet in AKS, part 4: NSGs
 export const BLOG_NSG = "aks-agentpool-26711606-nsg";
 export const BLOG_NIC = "aks-nodepool1-26711606-nic-0";
 export const BLOG_NSG_ID = `nsg:${BLOG_NSG}@nic:${BLOG_NIC}`;
+/** The built-in scenarios, in the picker's order. */
+export const BUILT_INS = [
+  "blog-part4",
+  "blog-part4-before-service",
+  "three-nodes",
+  "subnet-nsg",
+  "source-ranges",
+  "kubenet",
+  "pod-egress",
+];
 
 /** Records uncaught page errors, console errors and dialogs; check with `expectClean`. */
 export function watch(page) {

@@ -2,17 +2,7 @@
 // first screen; the packet rests beside the parts (never on a label), travels along the
 // drawn links, and the links lit up are exactly the trace's consecutive hops.
 import { test, expect } from "@playwright/test";
-import { counter, diagram, expectClean, hopDetails, open, packetDot, toolbar, verdict, watch } from "./helpers.js";
-
-const BUILT_INS = [
-  "blog-part4",
-  "blog-part4-before-service",
-  "three-nodes",
-  "subnet-nsg",
-  "source-ranges",
-  "kubenet",
-  "pod-egress",
-];
+import { counter, diagram, expectClean, hopDetails, open, packetDot, toolbar, verdict, watch, BUILT_INS } from "./helpers.js";
 
 /** The element's box lies wholly inside the viewport. */
 async function expectInView(page, locator, what) {

@@ -1,17 +1,7 @@
 // Every built-in scenario and every one of its presets opens, traces and reaches a verdict
 // in the browser, chosen from the page's own menus.
 import { test, expect } from "@playwright/test";
-import { diagram, expectClean, hopDetails, hopList, hopNumber, open, verdict, watch } from "./helpers.js";
-
-const BUILT_INS = [
-  "blog-part4",
-  "blog-part4-before-service",
-  "three-nodes",
-  "subnet-nsg",
-  "source-ranges",
-  "kubenet",
-  "pod-egress",
-];
+import { diagram, expectClean, hopDetails, hopList, hopNumber, open, verdict, watch, BUILT_INS } from "./helpers.js";
 
 test("every built-in scenario and preset reaches a verdict", async ({ page }) => {
   const seen = watch(page);
