@@ -1,7 +1,7 @@
 //! The built-in scenarios, embedded from `www/scenarios/` (the page embeds the same files),
 //! and reading a scenario from a file.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use packetwalk::json::Value;
 use packetwalk::scenario::{shape_problem, Scenario};
 use std::path::Path;
@@ -47,7 +47,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario> {
     if let Some(problem) = shape_problem(&doc) {
         bail!("{origin} is not a packetwalk scenario: {problem}");
     }
-    serde_json::from_str(text).with_context(|| format!("{origin} is not a packetwalk scenario"))
+    packetwalk::scenario::from_value(&doc).map_err(|err| anyhow!("{origin}: {err}"))
 }
 
 /// A built-in scenario by name, else a scenario file (`-` for stdin).

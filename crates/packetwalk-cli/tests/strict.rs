@@ -73,6 +73,17 @@ fn exposure_apply_and_trace_refuse_documents_that_are_not_scenarios() {
     }
 }
 
+/// A scenario with a bad value is refused naming the member (docs/scenario-format.md).
+#[test]
+fn a_bad_value_in_a_scenario_is_refused_naming_the_member() {
+    let doc =
+        br#"{"vnet": {}, "nodes": [{"name": "n", "nic": {"privateIpAddress": "10.13.76.x"}}]}"#;
+    assert_eq!(
+        refused(&run(&["trace", "--scenario", "-"], doc)),
+        "packetwalk: <stdin>: nodes[0].nic.privateIpAddress: invalid IP address syntax"
+    );
+}
+
 /// The blog's scenario with one value changed in its NSG's first rule.
 fn blog_with(field: &str, value: serde_json::Value) -> Vec<u8> {
     let text = std::fs::read_to_string(

@@ -7,7 +7,7 @@
 //! trace("blog-part4", { from: "198.51.100.23:50123", to: "203.0.113.10:22", protocol: "TCP" }).verdict;
 //! ```
 //!
-//! Each export reads plain JS values (serde-wasm-bindgen), calls the evaluator or mounts
+//! Each export reads plain JS values (through the evaluator's document tree), calls the evaluator or mounts
 //! the app, and returns plain JS values. Every error is a thrown JS `Error` whose message
 //! starts with the argument and field at fault (`options.flow: ...`,
 //! `scenario.nodes[0].nic.privateIpAddress: ...`).
@@ -17,7 +17,6 @@ use std::rc::Rc;
 use js_sys::{Array, Object, Reflect};
 use packetwalk::scenario::Scenario;
 use packetwalk::trace::PacketSpec;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -88,7 +87,7 @@ pub fn scenario_from_js(value: &JsValue, field: &str) -> Result<(String, Scenari
             describe(value)
         ));
     }
-    let scenario: Scenario = from_js_at(value, field)?;
+    let scenario = scenario_at(value, field)?;
     let name = if scenario.name.is_empty() {
         "custom".to_owned()
     } else {
@@ -217,17 +216,14 @@ pub(crate) fn describe(value: &JsValue) -> String {
         .unwrap_or_else(|| "a value JSON cannot show".to_owned())
 }
 
-/// Deserialises `value`; the error names the field at fault under `path`
+/// Reads a scenario object; the error names the member at fault under `path`
 /// (`scenario.nodes[0].nic.privateIpAddress: invalid IP address syntax`).
-///
-/// serde-wasm-bindgen's errors say what was wrong but not where. Rather than compile in
-/// a path-tracking deserialiser for every call, the failing part is found only when
-/// there is an error, by [`locate`].
-pub fn from_js_at<T: DeserializeOwned>(value: &JsValue, path: &str) -> Result<T, String> {
-    serde_wasm_bindgen::from_value::<T>(value.clone()).map_err(|err| {
-        let message = message_of(err);
-        let fails = |v: JsValue| serde_wasm_bindgen::from_value::<T>(v).err().map(message_of);
-        format!("{path}{}: {message}", locate(value, &message, &fails))
+fn scenario_at(value: &JsValue, path: &str) -> Result<Scenario, String> {
+    let doc: packetwalk::json::Value = serde_wasm_bindgen::from_value(value.clone())
+        .map_err(|err| format!("{path}: {}", message_of(err)))?;
+    packetwalk::scenario::from_value(&doc).map_err(|err| {
+        let dot = if err.path.starts_with('[') { "" } else { "." };
+        format!("{path}{dot}{err}")
     })
 }
 
@@ -238,60 +234,6 @@ fn message_of(err: serde_wasm_bindgen::Error) -> String {
         .message()
         .as_string()
         .unwrap_or_else(|| "not readable".to_owned())
-}
-
-/// The path (`.nodes[0].nic.privateIpAddress`) to the part of `value` that makes
-/// deserialising fail with `message`. On a copy of `value`, it narrows one level at a
-/// time: at each object or array, it keeps one member alone (scenario fields all have
-/// defaults, so the rest can go) and checks whether the same error remains. Where no
-/// single member reproduces it (a missing required field, say), the path stops there.
-fn locate(value: &JsValue, message: &str, fails: &dyn Fn(JsValue) -> Option<String>) -> String {
-    // A copy through JSON: the caller's object is never changed.
-    let Some(root) = js_sys::JSON::stringify(value)
-        .ok()
-        .and_then(|s| s.as_string())
-        .and_then(|s| js_sys::JSON::parse(&s).ok())
-    else {
-        return String::new();
-    };
-    let same = || fails(root.clone()).as_deref() == Some(message);
-    let mut path = String::new();
-    let mut node = root.clone();
-    // Deep enough for any scenario; a bound keeps a hostile document from looping long.
-    for _ in 0..24 {
-        if Array::is_array(&node) {
-            let array: Array = node.clone().unchecked_into();
-            let items = array.to_vec();
-            let found = items.iter().enumerate().find(|(_, item)| {
-                array.set_length(0);
-                array.push(item);
-                same()
-            });
-            let Some((index, item)) = found else { break };
-            path.push_str(&format!("[{index}]"));
-            node = item.clone();
-        } else if is_plain_object(&node) {
-            let object: &Object = node.unchecked_ref();
-            let keys: Vec<JsValue> = Object::keys(object).to_vec();
-            let values: Vec<JsValue> = keys
-                .iter()
-                .map(|k| Reflect::get(&node, k).unwrap_or(JsValue::UNDEFINED))
-                .collect();
-            let found = keys.iter().zip(&values).find(|(key, item)| {
-                for k in &keys {
-                    let _ = Reflect::delete_property(object, k);
-                }
-                let _ = Reflect::set(&node, key, item);
-                same()
-            });
-            let Some((key, item)) = found else { break };
-            path.push_str(&segment(&key.as_string().unwrap_or_default()));
-            node = item.clone();
-        } else {
-            break;
-        }
-    }
-    path
 }
 
 /// `.name`, or `["a key.with dots"]` when the key is not a plain identifier.

@@ -1,7 +1,7 @@
 //! The built-in scenarios, embedded from `www/scenarios/` at compile time.
 //!
-//! The JSON text is parsed by the browser's own `JSON.parse` and crosses into Rust
-//! through serde-wasm-bindgen, so the page carries no JSON parser of its own.
+//! The JSON text is parsed by the browser's own `JSON.parse` and crosses into Rust as
+//! the evaluator's document tree, so the page carries no JSON parser of its own.
 
 use packetwalk::scenario::Scenario;
 
@@ -46,7 +46,9 @@ pub const BUILT_INS: &[BuiltIn] = &[
 pub fn parse(text: &str) -> Result<Scenario, String> {
     let value =
         js_sys::JSON::parse(text).map_err(|err| format!("not JSON: {}", js_error_message(&err)))?;
-    serde_wasm_bindgen::from_value(value).map_err(|err| err.to_string())
+    let doc: packetwalk::json::Value =
+        serde_wasm_bindgen::from_value(value).map_err(|err| err.to_string())?;
+    packetwalk::scenario::from_value(&doc).map_err(|err| err.to_string())
 }
 
 /// Natively (the build's prerender of the default view, native tests) serde_json reads

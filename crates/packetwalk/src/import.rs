@@ -535,7 +535,7 @@ pub fn import_security_rule(doc: &Value, nsg_name: &str) -> (Option<SecurityRule
 
 /// A number that is not a whole one, as text for a warning: up to six decimals, which
 /// is plenty to show what was written, without the float printer in the page.
-fn decimal(n: f64) -> String {
+pub(crate) fn decimal(n: f64) -> String {
     if !n.is_finite() || n.abs() >= 1e15 {
         return if n.is_nan() {
             "NaN"

@@ -9,28 +9,30 @@
 //! written in the shape of `az network nsg show -o json`, so a pasted NSG drops straight in.
 
 use crate::export::to_az_json;
-use crate::import::import_nsgs;
 use crate::json;
 use crate::model::{NetworkSecurityGroup, Warning};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
+
+mod read;
+pub use read::{from_value, ReadError};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub enum NetworkPlugin {
     /// Azure CNI: pods get addresses from the node's VNet subnet.
     #[default]
-    #[serde(rename = "azure", alias = "Azure", alias = "azure-cni")]
+    #[serde(rename = "azure")]
     Azure,
     /// kubenet: pods get addresses from a pod CIDR outside the VNet, routed per node.
-    #[serde(rename = "kubenet", alias = "Kubenet")]
+    #[serde(rename = "kubenet")]
     Kubenet,
 }
 
 /// A scenario, as its JSON document has it. Field names follow Azure's and Kubernetes'.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Scenario {
     /// Short identifier: `blog-part4`.
     pub name: String,
@@ -57,6 +59,15 @@ pub struct Scenario {
     pub illustrative: Vec<String>,
     /// Prefixes of service tags other than VirtualNetwork, Internet and AzureLoadBalancer.
     pub service_tags: BTreeMap<String, Vec<IpNet>>,
+}
+
+/// Read through [`from_value`], which says where a document goes wrong; serde's
+/// formats (serde_json in the CLI and the tests) get the same reader and messages.
+impl<'de> Deserialize<'de> for Scenario {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Scenario, D::Error> {
+        let doc = json::Value::deserialize(deserializer)?;
+        from_value(&doc).map_err(serde::de::Error::custom)
+    }
 }
 
 /// The scenario's NSGs with what their lenient import found odd. In JSON, a list of NSG
@@ -88,33 +99,22 @@ impl From<Vec<NetworkSecurityGroup>> for NsgSet {
     }
 }
 
-impl<'de> Deserialize<'de> for NsgSet {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<NsgSet, D::Error> {
-        let doc = json::Value::deserialize(deserializer)?;
-        let imported = import_nsgs(&doc);
-        Ok(NsgSet {
-            nsgs: imported.value,
-            import_warnings: imported.warnings,
-        })
-    }
-}
-
 impl Serialize for NsgSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.nsgs.iter().map(to_az_json))
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct VirtualNetwork {
     pub name: String,
     pub address_space: Vec<IpNet>,
     pub subnets: Vec<Subnet>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Subnet {
     pub name: String,
     pub address_prefix: Option<IpNet>,
@@ -125,7 +125,7 @@ pub struct Subnet {
     pub routes: Vec<Route>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Route {
     pub name: String,
@@ -133,8 +133,8 @@ pub struct Route {
     pub next_hop_ip_address: IpAddr,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Node {
     pub name: String,
     pub subnet: String,
@@ -143,8 +143,8 @@ pub struct Node {
     pub pod_cidr: Option<IpNet>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NetworkInterface {
     pub name: String,
     pub private_ip_address: Option<IpAddr>,
@@ -152,8 +152,8 @@ pub struct NetworkInterface {
     pub application_security_groups: Vec<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Pod {
     pub name: String,
     pub namespace: Option<String>,
@@ -165,7 +165,7 @@ pub struct Pod {
     pub image: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub enum ServiceType {
     #[default]
     ClusterIP,
@@ -173,15 +173,15 @@ pub enum ServiceType {
     LoadBalancer,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub enum ExternalTrafficPolicy {
     #[default]
     Cluster,
     Local,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Service {
     pub name: String,
     pub namespace: Option<String>,
@@ -203,8 +203,8 @@ pub struct Service {
     pub ingress_ip: Option<IpAddr>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ServicePort {
     pub name: Option<String>,
     pub protocol: Option<String>,
@@ -213,8 +213,8 @@ pub struct ServicePort {
     pub node_port: Option<u16>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LoadBalancer {
     pub name: String,
     pub sku: Option<String>,
@@ -226,8 +226,8 @@ pub struct LoadBalancer {
     pub outbound_frontend: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FrontendIpConfiguration {
     pub name: String,
     /// Name of a public IP in `publicIps`, for a public frontend.
@@ -236,8 +236,8 @@ pub struct FrontendIpConfiguration {
     pub private_ip_address: Option<IpAddr>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LoadBalancingRule {
     pub name: String,
     pub frontend_ip_configuration: String,
@@ -251,8 +251,8 @@ pub struct LoadBalancingRule {
     pub load_distribution: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Probe {
     pub name: String,
     pub protocol: String,
@@ -260,24 +260,24 @@ pub struct Probe {
     pub request_path: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PublicIp {
     pub name: String,
     pub ip_address: Option<IpAddr>,
     pub sku: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Client {
     pub name: String,
     pub ip: Option<IpAddr>,
 }
 
 /// A packet the scenario's story uses.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NamedFlow {
     pub name: String,
     pub description: String,
