@@ -50,7 +50,13 @@ pub struct Scenario {
     pub nodes: Vec<Node>,
     pub pods: Vec<Pod>,
     pub services: Vec<Service>,
+    /// The public load balancer AKS names `kubernetes`.
     pub load_balancer: Option<LoadBalancer>,
+    /// `kubernetes-internal`: the load balancer of Services annotated
+    /// `service.beta.kubernetes.io/azure-load-balancer-internal: "true"`, whose frontends
+    /// are private IPs in a subnet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub internal_load_balancer: Option<LoadBalancer>,
     pub public_ips: Vec<PublicIp>,
     pub clients: Vec<Client>,
     /// The packets the scenario's story uses; the first is the default.

@@ -70,6 +70,7 @@ pub fn from_value(doc: &Value) -> Result<Scenario, ReadError> {
         pods: o.list("pods", pod)?,
         services: o.list("services", service)?,
         load_balancer: o.opt("loadBalancer", load_balancer)?,
+        internal_load_balancer: o.opt("internalLoadBalancer", load_balancer)?,
         public_ips: o.list("publicIps", public_ip)?,
         clients: o.list("clients", client)?,
         flows: o.list("flows", named_flow)?,
