@@ -19,6 +19,7 @@ pub mod import;
 pub mod json;
 pub mod kubernetes;
 pub mod model;
+mod path;
 pub mod reconcile;
 pub mod scenario;
 pub mod trace;

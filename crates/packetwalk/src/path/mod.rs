@@ -1,0 +1,330 @@
+//! The packet's path through a scenario (spec §4), one module per stage:
+//!
+//! ```text
+//! sender ─> public IP ─> load balancer ─> subnet NSG ─> NIC NSG ─> kube-proxy ─┬─> (NetworkPolicy) ─> pod
+//!                                                                               └─> the node itself
+//!           a pod on another node: the node's NSGs out, the pod's node's NSGs in
+//!           leaving the VNet: the node's NSGs out, SNAT, the Azure platform or the Internet
+//! then the reply, the same way back
+//! ```
+//!
+//! Each stage owns its semantics twice: for one packet, on a [`Walk`] (the trace's hops),
+//! and for whole sets of packets, on an [`Exposing`] (the exact exposure, where the stage
+//! has a part in it). This module is the path itself: which stages a packet meets, in
+//! order, in both readings. A new stage is a new module and a line in each reading's
+//! route below.
+//!
+//! - [`source`]: where the packet starts (a client, the Azure platform, a pod, a node,
+//!   another VNet host), and its first hop.
+//! - [`public_ip`]: from the Internet, only public IPs are reachable, and one passes only
+//!   to the load balancer whose frontend it is.
+//! - [`load_balancer`]: the load-balancing rule, the health probes, the backend it picks
+//!   and the DNAT to it; the outbound SNAT of traffic leaving for the Internet.
+//! - [`nsg`]: the subnet's and the NIC's NSGs, in Azure's order for the direction.
+//! - [`kube_proxy`]: the Service a packet is for, the endpoint, DNAT and SNAT; the
+//!   SNATed hop to a pod on another node.
+//! - NetworkPolicy (issue 15 §2, not yet): ingress at the destination pod after
+//!   kube-proxy's DNAT ([`at_pod`], and the last step of [`expose_services`]), egress at
+//!   the source pod ([`leave`]).
+//! - [`node`]: a packet that stays on its node, the route between nodes, kubenet's
+//!   masquerade, and a packet for the node itself.
+//! - [`pod`]: the pod's ports and readiness.
+//! - [`egress`]: destinations outside the VNet: Azure's platform addresses and the Internet.
+//! - [`reply`]: the way back (conntrack and the NSGs' flow state).
+
+mod egress;
+pub(crate) mod kube_proxy;
+pub(crate) mod load_balancer;
+mod node;
+pub(crate) mod nsg;
+mod pod;
+pub(crate) mod public_ip;
+mod reply;
+mod source;
+
+use crate::analysis::exposure::{ExposedKind, Exposing, Reached};
+use crate::analysis::space::{AddrSet, PortSet, Region};
+use crate::component;
+use crate::model::{Direction, Protocol};
+use crate::scenario::{NetworkPlugin, Node, Pod, Service};
+use crate::trace::{Action, Doc, End, Walk, AKS_NETWORK};
+use load_balancer::FrontendOf;
+use public_ip::Frontend;
+use source::Origin;
+use std::net::IpAddr;
+use std::ops::ControlFlow::{self, Break, Continue};
+
+/// What a stage makes of the packet: it goes on (with what the stage found), or its walk
+/// ends there (dropped, or answered by the stage itself). A route's stages are chained
+/// with `?`; its last stage's end is the route's.
+type Step<T> = ControlFlow<End, T>;
+
+/// The documentation of what happens at a component of `kind`, from its stage.
+pub(crate) fn docs(kind: &str, action: Action, plugin: NetworkPlugin) -> Doc {
+    match kind {
+        "public-ip" => public_ip::DOC,
+        "lb" => load_balancer::docs(action),
+        "nsg" => nsg::DOC,
+        "kube-proxy" => kube_proxy::docs(action),
+        "node" | "subnet" => node::docs(action, plugin),
+        _ => AKS_NETWORK,
+    }
+}
+
+// ---- one packet ------------------------------------------------------------------------
+
+/// The packet's walk from its sender to where it ends, then the reply.
+pub(crate) fn walk(w: &mut Walk<'_>) -> End {
+    let origin = source::origin(w);
+    source::send(w, &origin);
+    let (Continue(end) | Break(end)) = route(w, &origin);
+    if let End::Delivered(_) = end {
+        reply::back(w);
+    }
+    end
+}
+
+/// Which stages the packet meets depends on its destination.
+fn route<'a>(w: &mut Walk<'a>, origin: &Origin<'a>) -> Step<End> {
+    let dst = w.packet.destination_ip;
+    if let Some(frontend) = load_balancer::frontend_of(w.s, dst) {
+        return via_frontend(w, &frontend);
+    }
+    if let Some(service) = w.service_by_cluster_ip(dst) {
+        return to_cluster_ip(w, origin, service);
+    }
+    public_ip::from_internet(w, origin)?;
+    if let Some(node) = w.node_by_ip(dst) {
+        return to_node(w, origin, node);
+    }
+    if let Some(pod) = w.pod_by_ip(dst) {
+        return to_pod(w, origin, pod);
+    }
+    public_ip::no_frontend(w)?;
+    match origin {
+        Origin::Pod(_, node) | Origin::Node(node) if egress::is_platform(dst) => {
+            return to_platform(w, node);
+        }
+        Origin::Pod(_, node) | Origin::Node(node) if !w.in_vnet(dst) => {
+            return to_internet(w, origin, node);
+        }
+        _ => {}
+    }
+    let at = if matches!(origin, Origin::Pod(..) | Origin::Node(_)) {
+        component::vnet(&w.s.vnet.name)
+    } else {
+        component::INTERNET.to_owned()
+    };
+    Break(w.drop(
+        at,
+        format!("No part of the scenario has the address {dst}"),
+        "The destination is neither a public IP of the cluster, a node, a pod nor a Service's cluster IP.".to_owned(),
+        "§4",
+    ))
+}
+
+/// Through a load balancer's frontend to a backend node, into the cluster.
+fn via_frontend<'a>(w: &mut Walk<'a>, frontend: &FrontendOf<'a>) -> Step<End> {
+    public_ip::arrive(w, frontend);
+    let node = load_balancer::forward(w, frontend)?;
+    nsg::check(w, node, Direction::Inbound)?;
+    into_cluster(w, node, false)
+}
+
+fn to_cluster_ip<'a>(w: &mut Walk<'a>, origin: &Origin<'a>, service: &'a Service) -> Step<End> {
+    let (Origin::Pod(_, node) | Origin::Node(node)) = origin else {
+        return Break(kube_proxy::outside_cluster(w, service));
+    };
+    into_cluster(w, node, true)
+}
+
+fn to_node<'a>(w: &mut Walk<'a>, origin: &Origin<'a>, node: &'a Node) -> Step<End> {
+    if node::same_node(w, origin, node) {
+        return into_cluster(w, node, true);
+    }
+    leave(w, origin)?;
+    nsg::check(w, node, Direction::Inbound)?;
+    into_cluster(w, node, false)
+}
+
+/// To a pod's own address, past kube-proxy.
+fn to_pod<'a>(w: &mut Walk<'a>, origin: &Origin<'a>, pod: &'a Pod) -> Step<End> {
+    let node = pod::node_of(w, pod)?;
+    if node::same_node(w, origin, node) {
+        return at_pod(w, pod);
+    }
+    leave(w, origin)?;
+    nsg::check(w, node, Direction::Inbound)?;
+    at_pod(w, pod)
+}
+
+fn to_platform<'a>(w: &mut Walk<'a>, node: &'a Node) -> Step<End> {
+    nsg::check(w, node, Direction::Outbound)?;
+    Continue(egress::platform(w))
+}
+
+fn to_internet<'a>(w: &mut Walk<'a>, origin: &Origin<'a>, node: &'a Node) -> Step<End> {
+    node::masquerade(w, origin, node);
+    nsg::check(w, node, Direction::Outbound)?;
+    load_balancer::outbound(w);
+    Continue(egress::internet(w))
+}
+
+/// A packet that starts in the cluster leaves through its node's NSGs, outbound.
+fn leave<'a>(w: &mut Walk<'a>, origin: &Origin<'a>) -> Step<()> {
+    // NetworkPolicy's egress stage, at the source pod, goes before the NSGs here.
+    match origin {
+        Origin::Pod(_, node) | Origin::Node(node) => nsg::check(w, node, Direction::Outbound),
+        _ => Continue(()),
+    }
+}
+
+/// At a node: kube-proxy, then the pod (across the VNet if it lives on another node), or
+/// the node itself when no Service matches.
+fn into_cluster<'a>(w: &mut Walk<'a>, node: &'a Node, already_snat: bool) -> Step<End> {
+    let Some(pod) = kube_proxy::forward(w, node, already_snat)? else {
+        return Continue(node::deliver(w, node));
+    };
+    if let Some(pod_node) = w.node_named(&pod.node).filter(|n| n.name != node.name) {
+        node::route(w, node, pod_node);
+        nsg::check(w, node, Direction::Outbound)?;
+        nsg::check(w, pod_node, Direction::Inbound)?;
+    }
+    at_pod(w, pod)
+}
+
+/// The stages at the destination pod.
+fn at_pod<'a>(w: &mut Walk<'a>, pod: &'a Pod) -> Step<End> {
+    // NetworkPolicy's ingress stage goes here: after kube-proxy's DNAT, so it sees the
+    // pod's port, and the source as the pod sees it.
+    Continue(pod::deliver(w, pod))
+}
+
+// ---- whole sets of packets -------------------------------------------------------------
+
+/// What the Internet reaches: from every public frontend through its load-balancing rule
+/// and healthy backends, their NSGs and kube-proxy, to NICs and pods. The notes are kept
+/// in the order the stages are met.
+pub(crate) fn expose(x: &mut Exposing<'_>) {
+    let s = x.scenario;
+    x.notes.push(public_ip::PRIVATE.to_owned());
+    let Some(lb) = &s.load_balancer else {
+        x.notes
+            .push("The scenario has no load balancer: nothing is exposed.".to_owned());
+        return;
+    };
+    public_ip::note_unused(s, lb, &mut x.notes);
+    for rule in &lb.load_balancing_rules {
+        let Some(front) = public_ip::frontend(s, lb, rule, &mut x.notes) else {
+            continue;
+        };
+        let Some((protocols, frontend_ports)) = load_balancer::traffic(rule, &mut x.notes) else {
+            continue;
+        };
+        let sources = x.internet.same_family(front.address);
+        let healthy = load_balancer::healthy_backends(s, lb, rule, &mut x.notes);
+        for protocol in protocols {
+            for &node in &healthy {
+                let at = Backend {
+                    front: &front,
+                    protocol,
+                    frontend_ports: &frontend_ports,
+                    node,
+                };
+                expose_backend(x, &at, &sources);
+            }
+        }
+    }
+}
+
+/// A load-balancing rule's traffic of one protocol at one healthy backend node.
+struct Backend<'s, 'f> {
+    front: &'f Frontend<'s>,
+    protocol: Protocol,
+    frontend_ports: &'f PortSet,
+    /// The node with its index in the scenario.
+    node: (usize, &'s Node),
+}
+
+fn expose_backend(x: &mut Exposing<'_>, at: &Backend<'_, '_>, sources: &AddrSet) {
+    let (node_index, node) = at.node;
+    let Some(node_ip) = node.nic.private_ip_address else {
+        return;
+    };
+    let (destination, ports) = load_balancer::backend_destination(at, node_ip);
+    let start = Region {
+        sources: sources.clone(),
+        source_ports: PortSet::full(),
+        destinations: AddrSet::from_ip(destination),
+        destination_ports: ports,
+    };
+    let passed = nsg::expose_inbound(x, at, destination, start);
+    if passed.is_empty() {
+        return;
+    }
+    let entry_path = load_balancer::path_text(at);
+    for p in passed.iter() {
+        x.entries.add(
+            Reached {
+                target: (ExposedKind::Nic, node_index),
+                protocol: at.protocol,
+                ports: &p.region.destination_ports,
+                sources: &p.region.sources,
+                rules: &p.rules,
+                service: None,
+                path_key: (node_index, None),
+            },
+            at.front,
+            at.frontend_ports,
+            || component::nic(&node.nic.name),
+            || format!("{entry_path}: NIC {} receives it", node.nic.name),
+        );
+        expose_services(x, at, node_ip, p, &entry_path);
+    }
+}
+
+/// From a backend node's NIC through kube-proxy's DNAT to the Services' pods.
+fn expose_services(
+    x: &mut Exposing<'_>,
+    at: &Backend<'_, '_>,
+    node_ip: IpAddr,
+    passed: &nsg::Passed,
+    entry_path: &str,
+) {
+    let s = x.scenario;
+    let (node_index, node) = at.node;
+    for (service_index, service, service_port) in
+        kube_proxy::matches(s, at.protocol, node_ip, &passed.region)
+    {
+        let endpoints = kube_proxy::endpoints(x, service_index, service, node);
+        let target_port = service_port.target_port.unwrap_or(service_port.port);
+        for (pod_index, pod) in endpoints {
+            let Some(pod_ip) = pod.ip else { continue };
+            if !pod::listens(pod, target_port, &mut x.notes) {
+                continue;
+            }
+            let mut rules = passed.rules.clone();
+            if pod.node != node.name
+                && !kube_proxy::across(x, at, node_ip, (pod, pod_ip, target_port), &mut rules)
+            {
+                continue;
+            }
+            // NetworkPolicy's ingress stage goes here, as in `at_pod`.
+            x.entries.add(
+                Reached {
+                    target: (ExposedKind::Pod, pod_index),
+                    protocol: at.protocol,
+                    ports: &PortSet::single(target_port),
+                    sources: &passed.region.sources,
+                    rules: &rules,
+                    service: Some(service),
+                    path_key: (node_index, Some((service_index, target_port))),
+                },
+                at.front,
+                at.frontend_ports,
+                || component::pod(&pod.name),
+                || kube_proxy::path_text(entry_path, service, node, pod, pod_ip, target_port),
+            );
+        }
+    }
+}
