@@ -19,6 +19,7 @@ pub mod import;
 pub mod json;
 pub mod kubernetes;
 pub mod model;
+pub mod netpol;
 mod path;
 pub mod reconcile;
 pub mod scenario;
