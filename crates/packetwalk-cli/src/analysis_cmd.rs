@@ -2,7 +2,8 @@
 
 use anyhow::{Context, Result};
 use packetwalk::analysis::{
-    exposure, exposure_to_text, findings_to_text, lint_nsg, lint_nsg_in_scenario,
+    exposure, exposure_to_text, findings_to_text, lint_nsg, lint_nsg_in_scenario, pitfalls,
+    pitfalls_to_text,
 };
 use packetwalk::EvalContext;
 
@@ -36,9 +37,10 @@ pub fn run_exposure(args: &ExposureArgs) -> Result<()> {
 
 #[derive(clap::Args, Debug)]
 pub struct LintArgs {
-    /// The NSG: any az or ARM JSON shape; - for stdin.
-    #[arg(long, value_name = "FILE")]
-    nsg: String,
+    /// The NSG: any az or ARM JSON shape; - for stdin. Without it, the scenario's AKS
+    /// pitfalls are listed, each with the packet that shows it.
+    #[arg(long, value_name = "FILE", required_unless_present = "scenario")]
+    nsg: Option<String>,
     /// A scenario (built-in name or file) whose VNet, service tags and Services the lint uses.
     #[arg(long, value_name = "NAME|FILE")]
     scenario: Option<String>,
@@ -68,9 +70,20 @@ pub fn run_lint(args: &LintArgs) -> Result<()> {
         .iter()
         .map(|p| parse_net(p))
         .collect::<Result<Vec<_>>>()?;
+    let (Some(nsg), scenario) = (&args.nsg, &args.scenario) else {
+        let name = args.scenario.as_deref().unwrap_or_default();
+        let mut scenario = scenarios::load(name)?;
+        scenario.vnet.address_space.extend(vnet_prefixes);
+        let found = pitfalls(&scenario);
+        match args.output {
+            OutputFormat::Json => crate::out::println(&serde_json::to_string_pretty(&found)?),
+            OutputFormat::Text => crate::out::print(&pitfalls_to_text(&found)),
+        }
+        return Ok(());
+    };
     let mut warnings = Vec::new();
-    let nsg = crate::flow_verify::read_nsg(std::path::Path::new(&args.nsg), &mut warnings)?;
-    let findings = match &args.scenario {
+    let nsg = crate::flow_verify::read_nsg(std::path::Path::new(nsg), &mut warnings)?;
+    let findings = match scenario {
         Some(name) => {
             let mut scenario = scenarios::load(name)?;
             scenario.vnet.address_space.extend(vnet_prefixes);

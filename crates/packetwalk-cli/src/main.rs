@@ -34,7 +34,7 @@ enum Command {
     /// with the sources that can and the rules that let them (exact, not sampled).
     Exposure(analysis_cmd::ExposureArgs),
     /// Rules of an NSG that never decide, change no verdict, or allow wider than a
-    /// Service's loadBalancerSourceRanges.
+    /// Service's loadBalancerSourceRanges; with --scenario alone, the AKS pitfalls.
     Lint(analysis_cmd::LintArgs),
 }
 

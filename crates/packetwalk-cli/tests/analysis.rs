@@ -144,3 +144,26 @@ fn bad_input_exits_2_with_one_line() {
         assert!(err.contains(needle), "{err}");
     }
 }
+
+/// Issue 14 §2: `lint --scenario` alone lists the AKS pitfalls, each with its packet.
+#[test]
+fn lint_of_a_scenario_lists_its_pitfalls_with_their_packets() {
+    let out = ok_json(&run(
+        &["lint", "--scenario", "subnet-nsg", "-o", "json"],
+        None,
+    ));
+    let found = out.as_array().unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["kind"], "subnetNsgDenies");
+    assert_eq!(found[0]["packet"]["to"], "203.0.113.10:8080");
+    assert_eq!(found[0]["verdict"], "dropped");
+
+    let text = run(&["lint", "--scenario", "blog-part4"], None);
+    assert_eq!(
+        String::from_utf8_lossy(&text.stdout),
+        "No AKS pitfalls found.\n"
+    );
+
+    let neither = run(&["lint"], None);
+    assert_eq!(neither.status.code(), Some(2));
+}

@@ -9,6 +9,7 @@
 pub mod exposure;
 pub mod lint;
 pub mod nsg;
+pub mod pitfalls;
 pub mod space;
 
 pub use exposure::{
@@ -19,4 +20,5 @@ pub use lint::{findings_to_text, lint_nsg, lint_nsg_in_scenario, Finding, Findin
 pub use nsg::{
     internet, nsg_exposure, nsg_reach, nsg_reach_from, virtual_network, NsgReach, RuleRegions,
 };
+pub use pitfalls::{pitfalls, pitfalls_to_text, Pitfall, PitfallKind};
 pub use space::{port_texts, AddrSet, IntervalSet, PortSet, Region};
