@@ -257,6 +257,8 @@ pub fn app(props: &AppProps) -> Html {
                     }
                     <ExposurePanel on={*overlay} exposure={(*exposed).clone()}
                         on_toggle={{ let overlay = overlay.clone(); Callback::from(move |()| overlay.set(!*overlay)) }} />
+                    <crate::components::pitfalls::PitfallsPanel scenario={state.scenario.clone()}
+                        on_packet={{ let d = d.clone(); Callback::from(move |p| d.dispatch(Action::SetPacket(p))) }} />
                 </aside>
             </section>
             <section class="below" aria-label="The scenario in detail">

@@ -10,6 +10,13 @@ use yew::prelude::*;
 
 /// Runs `f` between two `performance` marks and records `performance.measure(name)`,
 /// so a test or a report can read how long the evaluator took in the browser.
+/// Natively (the build's prerender) there is no `performance`: `f` just runs.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn measured<T>(_name: &str, f: impl FnOnce() -> T) -> T {
+    f()
+}
+
+#[cfg(target_arch = "wasm32")]
 pub fn measured<T>(name: &str, f: impl FnOnce() -> T) -> T {
     let performance = web_sys::window().and_then(|w| w.performance());
     let start = format!("{name}:start");

@@ -7,5 +7,6 @@ pub mod findings;
 pub mod hops;
 pub mod import_panel;
 pub mod packet_editor;
+pub mod pitfalls;
 pub mod share;
 pub mod tour_panel;

@@ -1,0 +1,42 @@
+// Issue 14 §2 on the page: the AKS pitfalls the evaluator finds in the cluster, beside
+// the picture, each with a "Show me" packet that puts the trap on the diagram.
+import { test, expect } from "@playwright/test";
+import { expectClean, hopList, open, verdict, watch } from "./helpers.js";
+
+const panel = (page) => page.getByRole("region", { name: "AKS pitfalls in this cluster" });
+
+test("the blog's cluster has none, and says so", async ({ page }) => {
+  const seen = watch(page);
+  await open(page);
+  await expect(panel(page)).toContainText("AKS pitfalls (0)");
+  await expect(panel(page)).toContainText("None of the known AKS traps is in this cluster.");
+  expectClean(seen);
+});
+
+test("a subnet NSG without the Service's rule: Show me drops the packet at the subnet's NSG", async ({ page }) => {
+  const seen = watch(page);
+  await open(page, "?scenario=subnet-nsg");
+  await expect(panel(page)).toContainText("AKS pitfalls (1)");
+  await expect(panel(page)).toContainText(
+    "Service default/kuard-vnode: the subnet's NSG akstest-subnet-nsg denies what NSG aks-agentpool-26711606-nsg allows",
+  );
+  // The reason, with the rules and their priorities, is one click away.
+  await panel(page).getByText("Why").click();
+  await expect(panel(page)).toContainText("a094204ca555d11e9b1619a6af760136-TCP-8080-Internet (priority 500, Allow)");
+  await expect(panel(page)).toContainText("DenyAllInBound (priority 65500, Deny)");
+  await panel(page).getByRole("button", { name: /^Show me: TCP 192\.0\.2\.50:50123 → 203\.0\.113\.10:8080 \(dropped\)$/ }).click();
+  await expect(verdict(page)).toContainText("Dropped");
+  // On the picture: the subnet's NSG carries the stop.
+  await expect(page.locator('[data-component="nsg:akstest-subnet-nsg@subnet:aks"]')).toBeVisible();
+  await expect(hopList(page)).toContainText("akstest-subnet-nsg");
+  expectClean(seen);
+});
+
+test("source ranges bypassed inside the VNet: Show me delivers a VNet address outside the ranges", async ({ page }) => {
+  const seen = watch(page);
+  await open(page, "?scenario=source-ranges");
+  await expect(panel(page)).toContainText("loadBalancerSourceRanges do not stop 10.13.255.254");
+  await panel(page).getByRole("button", { name: /^Show me: TCP 10\.13\.255\.254:40000 → 10\.13\.76\.4:30610 \(delivered\)$/ }).click();
+  await expect(verdict(page)).toContainText("Delivered");
+  expectClean(seen);
+});
