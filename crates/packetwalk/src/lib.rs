@@ -7,6 +7,7 @@
 //! values ([`Warning`]s and errors) that name the object and the field they concern.
 
 pub mod analysis;
+pub mod cluster;
 pub mod compiled;
 pub mod component;
 pub mod defaults;
