@@ -30,6 +30,7 @@ pub(super) struct Read {
     pub(super) subnets: Vec<(String, azure::Subnet)>,
     pub(super) nsgs: Vec<(String, NetworkSecurityGroup)>,
     pub(super) nsg_references: Vec<NsgReferences>,
+    pub(super) nsg_warnings: Vec<crate::model::Warning>,
     pub(super) load_balancers: Vec<(String, azure::LoadBalancer)>,
     pub(super) public_ips: Vec<azure::PublicIp>,
     pub(super) nics: Vec<(String, Nic)>,
@@ -736,9 +737,18 @@ fn nsgs(read: &Read, scenario: &Scenario, notes: &mut Notes) -> NsgSet {
             }
         }
     }
+    let import_warnings = read
+        .nsg_warnings
+        .iter()
+        .filter(|w| {
+            let nsg = w.object.split(", ").next().unwrap_or_default();
+            kept.iter().any(|n| nsg == format!("NSG {}", n.name))
+        })
+        .cloned()
+        .collect();
     NsgSet {
         nsgs: kept,
-        import_warnings: Vec::new(),
+        import_warnings,
     }
 }
 
@@ -970,7 +980,8 @@ fn model_lb(
             members.push(i);
         }
     }
-    if unresolved > 0 {
+    // Without nodes at all, the missing documents' warning says enough.
+    if unresolved > 0 && !nodes.is_empty() {
         notes.note(
             &object,
             format!(
@@ -1194,13 +1205,17 @@ fn check_services(read: &Read, scenario: &mut Scenario, notes: &mut Notes) {
             match pip {
                 Some(p) if p.ip_address.is_some() && p.ip_address != service.ingress_ip => notes
                     .warn(
-                        &format!("{object}, annotation {ANNOTATION_PIP_NAME}"),
+                        &object,
                         ANNOTATION_PIP_NAME,
                         name,
                         &format!(
-                            "public IP {} has the address {}, not the Service's",
+                            "public IP {} has the address {}, not the Service's{}",
                             p.name,
-                            p.ip_address.map(|ip| ip.to_string()).unwrap_or_default()
+                            p.ip_address.map(|ip| ip.to_string()).unwrap_or_default(),
+                            service
+                                .ingress_ip
+                                .map(|ip| format!(" {ip}"))
+                                .unwrap_or_default()
                         ),
                     ),
                 Some(_) => {}

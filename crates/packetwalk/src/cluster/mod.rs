@@ -187,6 +187,8 @@ fn read_document(document: &Document<'_>, read: &mut build::Read, notes: &mut No
     }
     if !nsg_objects.is_empty() {
         let imported = import_nsgs(&Value::Array(nsg_objects));
+        // Kept with the NSGs too, as a scenario file's are: a trace lists them.
+        read.nsg_warnings.extend(imported.warnings.iter().cloned());
         for warning in imported.warnings {
             notes.push(warning);
         }
