@@ -4,6 +4,7 @@ use std::process::ExitCode;
 mod analysis_cmd;
 mod apply_cmd;
 mod flow_verify;
+mod import_cmd;
 mod input;
 mod out;
 mod scenarios;
@@ -36,6 +37,9 @@ enum Command {
     /// Rules of an NSG that never decide, change no verdict, or allow wider than a
     /// Service's loadBalancerSourceRanges; with --scenario alone, the AKS pitfalls.
     Lint(analysis_cmd::LintArgs),
+    /// Build a scenario from a real cluster's documents (az aks show, az network … list,
+    /// az vmss nic list, kubectl get … -o json; see the README): a directory or files.
+    Import(import_cmd::ImportArgs),
 }
 
 /// Exit status for unusable input or arguments.
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
         Command::Apply(args) => apply_cmd::run(&args),
         Command::Exposure(args) => analysis_cmd::run_exposure(&args),
         Command::Lint(args) => analysis_cmd::run_lint(&args),
+        Command::Import(args) => import_cmd::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
