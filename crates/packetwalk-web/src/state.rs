@@ -248,10 +248,17 @@ impl Reducible for State {
             }
             Action::Tour(Some(index)) => next = tour_state(index, &self),
             Action::Import(ImportRequest::Text(text)) => import(&mut next, &text, false),
+            Action::Import(ImportRequest::Cluster(documents)) => {
+                import_cluster(&mut next, &documents, false);
+            }
             Action::Import(ImportRequest::Confirm) => {
                 if let Some(pending) = next.pending_import.take() {
-                    let PendingImport::Document(text) = &*pending;
-                    import(&mut next, text, true);
+                    match &*pending {
+                        PendingImport::Document(text) => import(&mut next, text, true),
+                        PendingImport::Cluster(documents) => {
+                            import_cluster(&mut next, documents, true);
+                        }
+                    }
                 }
             }
             Action::Import(ImportRequest::Cancel) => {
@@ -358,6 +365,8 @@ fn apply_edit(state: &mut State, edit: Edit) -> Option<edit::Applied> {
 #[derive(Clone, Debug, PartialEq)]
 pub enum PendingImport {
     Document(String),
+    /// A whole cluster's documents, each with its name.
+    Cluster(Vec<(String, String)>),
 }
 
 fn failed(summary: String, warnings: Vec<String>) -> ImportReport {
@@ -478,4 +487,88 @@ fn import_scenario(state: &mut State, text: &str, confirmed: bool) {
         }
         Err(err) => state.import = Some(failed(format!("scenario: {err}"), Vec::new())),
     }
+}
+
+/// The documents of a whole cluster (the README's command set) become the scenario, as a
+/// scenario document would; what the import had to assume is held for review unless
+/// `confirmed`.
+fn import_cluster(state: &mut State, documents: &[(String, String)], confirmed: bool) {
+    state.pending_import = None;
+    let mut parsed = Vec::new();
+    for (name, text) in documents {
+        match parse_json(text) {
+            Ok(doc) => parsed.push((name.clone(), doc)),
+            Err(err) => {
+                state.import = Some(failed(format!("{name}: {err}"), Vec::new()));
+                return;
+            }
+        }
+    }
+    let docs: Vec<packetwalk::cluster::Document<'_>> = parsed
+        .iter()
+        .map(|(name, value)| packetwalk::cluster::Document { name, value })
+        .collect();
+    let imported = packetwalk::cluster::import_cluster(&docs);
+    let mut scenario = imported.value;
+    if scenario.name.is_empty() {
+        scenario.name = "your-cluster".to_owned();
+    }
+    let warnings: Vec<String> = imported.warnings.iter().map(ToString::to_string).collect();
+    if scenario.nodes.is_empty() {
+        state.import = Some(failed(
+            "No cluster: none of the documents gave a node (add kubectl get nodes or the NIC lists).".to_owned(),
+            warnings,
+        ));
+        return;
+    }
+    let summary = format!(
+        "Your cluster {}: {} nodes in {} subnets, {} pods, {} Services, {} NSGs",
+        scenario.name,
+        scenario.nodes.len(),
+        scenario.vnet.subnets.len(),
+        scenario.pods.len(),
+        scenario.services.len(),
+        scenario.network_security_groups.nsgs.len()
+    );
+    if !confirmed && !warnings.is_empty() {
+        let count = warnings.len();
+        state.pending_import = Some(Rc::new(PendingImport::Cluster(documents.to_vec())));
+        state.import = Some(ImportReport {
+            status: ImportStatus::Review,
+            summary: format!(
+                "Not imported yet: the import found {count} problem{} (what it had to assume). Nothing has changed; read {} below, then import anyway or cancel.",
+                if count == 1 { "" } else { "s" },
+                if count == 1 { "it" } else { "them" }
+            ),
+            changes: vec![summary],
+            warnings,
+        });
+        return;
+    }
+    let text = scenario_text(&scenario);
+    let mut next = State::with(&scenario.name.clone(), scenario, None);
+    next.base_document = text.map(Rc::new);
+    next.speed_ms = state.speed_ms;
+    next.import = Some(ImportReport {
+        status: ImportStatus::Done,
+        summary,
+        changes: Vec::new(),
+        warnings,
+    });
+    *state = next;
+}
+
+/// The scenario as a document, so a link and this browser's storage keep it.
+#[cfg(target_arch = "wasm32")]
+fn scenario_text(scenario: &packetwalk::scenario::Scenario) -> Option<String> {
+    use serde::Serialize;
+    let value = scenario
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .ok()?;
+    js_sys::JSON::stringify(&value).ok()?.as_string()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn scenario_text(scenario: &packetwalk::scenario::Scenario) -> Option<String> {
+    serde_json::to_string(scenario).ok()
 }

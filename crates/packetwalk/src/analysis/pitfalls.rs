@@ -424,16 +424,21 @@ fn source_ranges_in_vnet(scenario: &Scenario, service: &Service, found: &mut Vec
         if traced.verdict != Verdict::Delivered {
             continue;
         }
-        let allowed_by: Vec<String> = traced
-            .hops
-            .iter()
-            .filter_map(|h| h.nsg.as_ref())
-            .filter(|n| n.access == Access::Allow)
-            .filter_map(|n| {
-                n.deciding_rule
-                    .map(|i| format!("NSG {}: {}", n.nsg_name, rule_text(n, i)))
-            })
-            .collect();
+        // The NSGs in front of the node the client reaches, before kube-proxy forwards.
+        let mut allowed_by: Vec<String> = Vec::new();
+        for hop in &traced.hops {
+            if hop.component.starts_with("kube-proxy:") {
+                break;
+            }
+            if let Some(n) = hop.nsg.as_ref().filter(|n| n.access == Access::Allow) {
+                if let Some(i) = n.deciding_rule {
+                    let text = format!("NSG {}: {}", n.nsg_name, rule_text(n, i));
+                    if !allowed_by.contains(&text) {
+                        allowed_by.push(text);
+                    }
+                }
+            }
+        }
         let service_name = qualified(service);
         found.push(Pitfall {
             kind: PitfallKind::SourceRangesBypassedInVnet,
