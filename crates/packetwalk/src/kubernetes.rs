@@ -234,6 +234,12 @@ fn service(item: &Value, warnings: &mut Vec<Warning>) -> Service {
             .collect(),
         annotations: map_at(item, &["metadata", "annotations"]),
         ingress_ip,
+        load_balancer_ip: ip(
+            spec.get("loadBalancerIP"),
+            &object,
+            "spec.loadBalancerIP",
+            warnings,
+        ),
         name,
     }
 }

@@ -207,6 +207,10 @@ pub struct Service {
     pub annotations: BTreeMap<String, String>,
     /// `status.loadBalancer.ingress[0].ip`.
     pub ingress_ip: Option<IpAddr>,
+    /// `spec.loadBalancerIP`: the address asked for. A public Service takes the public IP
+    /// that has it; an internal one gets it as its static private frontend IP.
+    #[serde(rename = "loadBalancerIP", skip_serializing_if = "Option::is_none")]
+    pub load_balancer_ip: Option<IpAddr>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -353,7 +357,8 @@ pub fn shape_problem(doc: &json::Value) -> Option<String> {
 }
 
 /// References that point nowhere (a node's subnet, a NIC's NSG, a pod's node, a
-/// load-balancing rule's frontend or probe), each named by object and field.
+/// load-balancing rule's frontend or probe, on either load balancer), and internal
+/// frontends without a private IP, each named by object and field.
 pub fn check(scenario: &Scenario) -> Vec<Warning> {
     let mut warnings = Vec::new();
     let mut missing = |object: String, field: &str, value: &str, what: &str| {
@@ -402,7 +407,31 @@ pub fn check(scenario: &Scenario) -> Vec<Warning> {
             missing(format!("pod {}", pod.name), "node", &pod.node, "node");
         }
     }
-    if let Some(lb) = &scenario.load_balancer {
+    // The internal load balancer's frontends are private addresses: a public IP on one is
+    // named and ignored, and one without a private IP is unreachable.
+    let mut internal_frontends = Vec::new();
+    let lbs = scenario.load_balancer.iter().map(|lb| (lb, false));
+    for (lb, internal) in lbs.chain(scenario.internal_load_balancer.iter().map(|lb| (lb, true))) {
+        if internal {
+            for frontend in &lb.frontend_ip_configurations {
+                let object = format!("load balancer {}, frontend {}", lb.name, frontend.name);
+                if let Some(ip) = &frontend.public_ip_address {
+                    internal_frontends.push(Warning {
+                        object,
+                        field: Some("publicIpAddress".to_owned()),
+                        value: Some(ip.clone()),
+                        message: "the internal load balancer's frontends are private IPs; the public IP is ignored".to_owned(),
+                    });
+                } else if frontend.private_ip_address.is_none() {
+                    internal_frontends.push(Warning {
+                        object,
+                        field: Some("privateIpAddress".to_owned()),
+                        value: None,
+                        message: "missing: nothing reaches this frontend".to_owned(),
+                    });
+                }
+            }
+        }
         for rule in &lb.load_balancing_rules {
             let object = format!("load balancer {}, rule {}", lb.name, rule.name);
             if !lb
@@ -423,7 +452,7 @@ pub fn check(scenario: &Scenario) -> Vec<Warning> {
                 }
             }
         }
-        for frontend in &lb.frontend_ip_configurations {
+        for frontend in lb.frontend_ip_configurations.iter().filter(|_| !internal) {
             if let Some(ip) = &frontend.public_ip_address {
                 if !scenario.public_ips.iter().any(|p| &p.name == ip) {
                     missing(
@@ -446,6 +475,7 @@ pub fn check(scenario: &Scenario) -> Vec<Warning> {
             }
         }
     }
+    warnings.extend(internal_frontends);
     warnings
 }
 

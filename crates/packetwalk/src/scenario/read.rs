@@ -168,6 +168,7 @@ fn service(v: &Value, at: &At) -> Result<Service, ReadError> {
         load_balancer_source_ranges: o.list("loadBalancerSourceRanges", string)?,
         annotations: o.map("annotations", string)?,
         ingress_ip: o.opt("ingressIp", ip)?,
+        load_balancer_ip: o.opt("loadBalancerIP", ip)?,
     })
 }
 
