@@ -2,6 +2,15 @@
 //! protocol and port (no rule: dropped), the health probes, the healthy backend it picks
 //! (a hash of the 5-tuple, or of the client IP) and, without floating IP, the DNAT to the
 //! node's IP and the backend port; and the outbound SNAT of traffic to the Internet.
+//!
+//! AKS has two: `kubernetes`, whose frontends are public IPs, and `kubernetes-internal`
+//! (the scenario's `internalLoadBalancer`), whose frontends are private IPs in a subnet,
+//! for Services annotated `service.beta.kubernetes.io/azure-load-balancer-internal:
+//! "true"`. A packet that reaches an internal frontend meets the same rule, probe and
+//! backends as at a public one (cloud-provider-azure builds both alike:
+//! `reconcileLoadBalancer` in `pkg/provider/azure_loadbalancer.go`); who can reach a
+//! private frontend is the public IP stage's question. The exposure only notes internal
+//! rules: the Internet cannot reach them.
 
 use super::kube_proxy::ready_endpoints;
 use super::public_ip::Frontend;
@@ -10,7 +19,7 @@ use crate::analysis::space::PortSet;
 use crate::component;
 use crate::eval::AZURE_HOST_IP;
 use crate::model::{Access, Direction, Flow, Protocol};
-use crate::scenario::{LoadBalancer, LoadBalancingRule, Node, Pod, Scenario, Service};
+use crate::scenario::{LoadBalancer, LoadBalancingRule, Node, Pod, Scenario, Service, ServiceType};
 use crate::trace::{
     endpoint, flow_hash, pick, Action, BackendHealth, Doc, End, FiveTuple, LbDecision, Leg, Walk,
 };
@@ -34,14 +43,42 @@ pub(super) fn docs(action: Action) -> Doc {
     }
 }
 
+/// The page about AKS's internal load balancer: its frontend is a private IP, reachable
+/// from the VNet and networks connected to it, never from the Internet.
+pub(super) const INTERNAL_DOC: Doc = Doc {
+    title: "Use an internal load balancer with AKS",
+    url: "https://learn.microsoft.com/azure/aks/internal-lb",
+};
+
 /// The load-balancer frontend that owns an address, with its public IP's name.
 pub(super) struct FrontendOf<'a> {
     pub(super) lb: &'a LoadBalancer,
     pub(super) name: &'a str,
     pub(super) public_ip: Option<&'a str>,
+    /// A frontend of the internal load balancer (`kubernetes-internal`).
+    pub(super) internal: bool,
 }
 
+/// The frontend an address belongs to: the public load balancer's first, then the
+/// internal one's (by private IP only: a public IP named there is ignored, and
+/// `scenario::check` says so).
 pub(super) fn frontend_of(s: &Scenario, ip: IpAddr) -> Option<FrontendOf<'_>> {
+    public_frontend_of(s, ip).or_else(|| {
+        let lb = s.internal_load_balancer.as_ref()?;
+        let f = lb
+            .frontend_ip_configurations
+            .iter()
+            .find(|f| f.private_ip_address == Some(ip))?;
+        Some(FrontendOf {
+            lb,
+            name: &f.name,
+            public_ip: None,
+            internal: true,
+        })
+    })
+}
+
+fn public_frontend_of(s: &Scenario, ip: IpAddr) -> Option<FrontendOf<'_>> {
     let lb = s.load_balancer.as_ref()?;
     lb.frontend_ip_configurations.iter().find_map(|f| {
         if f.private_ip_address == Some(ip) {
@@ -49,6 +86,7 @@ pub(super) fn frontend_of(s: &Scenario, ip: IpAddr) -> Option<FrontendOf<'_>> {
                 lb,
                 name: &f.name,
                 public_ip: None,
+                internal: false,
             });
         }
         let public = f.public_ip_address.as_ref()?;
@@ -61,6 +99,7 @@ pub(super) fn frontend_of(s: &Scenario, ip: IpAddr) -> Option<FrontendOf<'_>> {
             lb,
             name: &f.name,
             public_ip: Some(public),
+            internal: false,
         })
     })
 }
@@ -87,7 +126,7 @@ pub(super) fn forward<'a>(w: &mut Walk<'a>, frontend: &FrontendOf<'a>) -> Step<&
             .filter(|r| r.frontend_ip_configuration == frontend.name)
             .map(|r| format!("{} {}", r.protocol.to_ascii_uppercase(), r.frontend_port))
             .collect();
-        return Break(w.drop(
+        let end = w.drop(
             lb_id,
             format!(
                 "Load balancer {} has no rule for {} port {} on frontend {}",
@@ -98,7 +137,9 @@ pub(super) fn forward<'a>(w: &mut Walk<'a>, frontend: &FrontendOf<'a>) -> Step<&
                 if open.is_empty() { "no rules at all".to_owned() } else { format!("rules for {}", open.join(", ")) }
             ),
             "§4.2",
-        ));
+        );
+        internal_docs(w, frontend);
+        return Break(end);
     };
     w.hop(
         lb_id.clone(),
@@ -124,6 +165,7 @@ pub(super) fn forward<'a>(w: &mut Walk<'a>, frontend: &FrontendOf<'a>) -> Step<&
         ),
         "§3",
     );
+    internal_docs(w, frontend);
     let probe = lb
         .probes
         .iter()
@@ -148,12 +190,15 @@ pub(super) fn forward<'a>(w: &mut Walk<'a>, frontend: &FrontendOf<'a>) -> Step<&
         backends: Vec::new(),
     };
     set_lb(w, decision.clone());
+    // The probe of this load balancer's rule (the public and the internal one each have
+    // their own probes).
+    let target = ProbeTarget::on(w.s, lb, rule);
     let health: Vec<(&'a Node, bool, String)> = lb
         .backend_address_pool
         .iter()
         .filter_map(|name| w.node_named(name))
         .map(|node| {
-            let (healthy, why) = probe_health(w.s, rule, node);
+            let (healthy, why) = target.health(w.s, node);
             (node, healthy, why)
         })
         .collect();
@@ -196,6 +241,7 @@ pub(super) fn forward<'a>(w: &mut Walk<'a>, frontend: &FrontendOf<'a>) -> Step<&
             ),
                 "§3",
             );
+        internal_docs(w, frontend);
         set_lb(w, decision);
         return Break(end);
     };
@@ -224,6 +270,17 @@ pub(super) fn forward<'a>(w: &mut Walk<'a>, frontend: &FrontendOf<'a>) -> Step<&
     );
     set_lb(w, decision);
     Continue(node)
+}
+
+/// The hop just made at the internal load balancer names its own page (the backend's
+/// pick keeps the health probes' page).
+fn internal_docs(w: &mut Walk<'_>, frontend: &FrontendOf<'_>) {
+    if !frontend.internal {
+        return;
+    }
+    if let Some(hop) = w.hops.last_mut() {
+        hop.docs = INTERNAL_DOC;
+    }
 }
 
 /// Attaches the load balancer's decision to the hop just made.
@@ -293,12 +350,47 @@ pub struct ProbeTarget<'a> {
 }
 
 impl<'a> ProbeTarget<'a> {
+    /// The probe of `rule` on the load balancer that holds it: the public one or the
+    /// internal one (the same rule, by identity, then by value); the public one's when
+    /// neither holds it.
     pub fn of(scenario: &'a Scenario, rule: &LoadBalancingRule) -> ProbeTarget<'a> {
-        let probe = scenario.load_balancer.as_ref().and_then(|lb| {
-            lb.probes
+        let lbs = || {
+            scenario
+                .load_balancer
                 .iter()
-                .find(|p| Some(&p.name) == rule.probe.as_ref())
-        });
+                .chain(&scenario.internal_load_balancer)
+        };
+        let owner = lbs()
+            .find(|lb| {
+                lb.load_balancing_rules
+                    .iter()
+                    .any(|r| std::ptr::eq(r, rule))
+            })
+            .or_else(|| lbs().find(|lb| lb.load_balancing_rules.contains(rule)))
+            .or(scenario.load_balancer.as_ref());
+        match owner {
+            Some(lb) => ProbeTarget::on(scenario, lb, rule),
+            None => ProbeTarget::with_probe(scenario, None),
+        }
+    }
+
+    /// The probe of `rule` among `lb`'s probes.
+    pub(crate) fn on(
+        scenario: &'a Scenario,
+        lb: &'a LoadBalancer,
+        rule: &LoadBalancingRule,
+    ) -> ProbeTarget<'a> {
+        let probe = lb
+            .probes
+            .iter()
+            .find(|p| Some(&p.name) == rule.probe.as_ref());
+        ProbeTarget::with_probe(scenario, probe)
+    }
+
+    fn with_probe(
+        scenario: &'a Scenario,
+        probe: Option<&'a crate::scenario::Probe>,
+    ) -> ProbeTarget<'a> {
         let service = probe.and_then(|probe| {
             scenario.services.iter().find(|svc| {
                 svc.ports.iter().any(|p| p.node_port == Some(probe.port))
@@ -412,6 +504,54 @@ impl<'a> ProbeTarget<'a> {
 
 // ---- whole sets of packets -------------------------------------------------------------
 
+/// The internal load balancer's rules, one note each: its frontends are private
+/// addresses, so what they forward is reachable from the VNet and the networks its
+/// `VirtualNetwork` tag covers (peered VNets, networks behind a gateway), never from the
+/// Internet, and is no part of the exposure ("An internal load balancer doesn't have a
+/// public IP and makes a Kubernetes service accessible only to applications that can
+/// reach the private IP", AKS's "Use an internal load balancer").
+pub(super) fn note_internal(scenario: &Scenario, notes: &mut Vec<String>) {
+    let Some(lb) = &scenario.internal_load_balancer else {
+        return;
+    };
+    for rule in &lb.load_balancing_rules {
+        let address = lb
+            .frontend_ip_configurations
+            .iter()
+            .find(|f| f.name == rule.frontend_ip_configuration)
+            .and_then(|f| f.private_ip_address);
+        let Some(address) = address else {
+            notes.push(format!(
+                "Internal load balancer {}, rule {}: its frontend {} has no private IP in the scenario, so nothing reaches it.",
+                lb.name, rule.name, rule.frontend_ip_configuration
+            ));
+            continue;
+        };
+        let services: Vec<String> = scenario
+            .services
+            .iter()
+            .filter(|svc| {
+                svc.service_type == ServiceType::LoadBalancer
+                    && svc.ingress_ip == Some(address)
+                    && svc.ports.iter().any(|p| p.port == rule.frontend_port)
+            })
+            .map(crate::analysis::exposure::service_name)
+            .collect();
+        notes.push(format!(
+            "Internal load balancer {}, rule {}{}: {} {} on the private address {address} is reachable from the VNet only (its address space, and the peered and connected networks its VirtualNetwork tag covers), never from the Internet; it is not part of this exposure.",
+            lb.name,
+            rule.name,
+            if services.is_empty() {
+                String::new()
+            } else {
+                format!(" (Service {})", services.join(", "))
+            },
+            rule.protocol.to_ascii_uppercase(),
+            rule.frontend_port,
+        ));
+    }
+}
+
 /// The protocols and frontend ports `rule` forwards (`All`: TCP and UDP, every port).
 pub(super) fn traffic(
     rule: &LoadBalancingRule,
@@ -438,7 +578,7 @@ pub(super) fn healthy_backends<'s>(
     rule: &LoadBalancingRule,
     notes: &mut Vec<String>,
 ) -> Vec<(usize, &'s Node)> {
-    let probe = ProbeTarget::of(scenario, rule);
+    let probe = ProbeTarget::on(scenario, lb, rule);
     let mut healthy = Vec::new();
     for name in &lb.backend_address_pool {
         let Some((index, node)) = scenario

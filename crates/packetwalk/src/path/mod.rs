@@ -17,7 +17,8 @@
 //! - [`source`]: where the packet starts (a client, the Azure platform, a pod, a node,
 //!   another VNet host), and its first hop.
 //! - [`public_ip`]: from the Internet, only public IPs are reachable, and one passes only
-//!   to the load balancer whose frontend it is.
+//!   to the load balancer whose frontend it is; a private frontend (the internal load
+//!   balancer's) only from the VNet and the networks connected to it.
 //! - [`load_balancer`]: the load-balancing rule, the health probes, the backend it picks
 //!   and the DNAT to it; the outbound SNAT of traffic leaving for the Internet.
 //! - [`nsg`]: the subnet's and the NIC's NSGs, in Azure's order for the direction.
@@ -88,7 +89,7 @@ pub(crate) fn walk(w: &mut Walk<'_>) -> End {
 fn route<'a>(w: &mut Walk<'a>, origin: &Origin<'a>) -> Step<End> {
     let dst = w.packet.destination_ip;
     if let Some(frontend) = load_balancer::frontend_of(w.s, dst) {
-        return via_frontend(w, &frontend);
+        return via_frontend(w, origin, &frontend);
     }
     if let Some(service) = w.service_by_cluster_ip(dst) {
         return to_cluster_ip(w, origin, service);
@@ -123,9 +124,10 @@ fn route<'a>(w: &mut Walk<'a>, origin: &Origin<'a>) -> Step<End> {
     ))
 }
 
-/// Through a load balancer's frontend to a backend node, into the cluster.
-fn via_frontend<'a>(w: &mut Walk<'a>, frontend: &FrontendOf<'a>) -> Step<End> {
-    public_ip::arrive(w, frontend);
+/// Through a load balancer's frontend (public, or the internal load balancer's private
+/// one) to a backend node, into the cluster.
+fn via_frontend<'a>(w: &mut Walk<'a>, origin: &Origin<'a>, frontend: &FrontendOf<'a>) -> Step<End> {
+    public_ip::arrive(w, origin, frontend)?;
     let node = load_balancer::forward(w, frontend)?;
     nsg::check(w, node, Direction::Inbound)?;
     into_cluster(w, node, false)
@@ -203,14 +205,15 @@ fn at_pod<'a>(w: &mut Walk<'a>, pod: &'a Pod) -> Step<End> {
 // ---- whole sets of packets -------------------------------------------------------------
 
 /// What the Internet reaches: from every public frontend through its load-balancing rule
-/// and healthy backends, their NSGs and kube-proxy, to NICs and pods. The notes are kept
-/// in the order the stages are met.
+/// and healthy backends, their NSGs and kube-proxy, to NICs and pods. The internal load
+/// balancer's rules are noted, reachable from the VNet only. The notes are kept in the
+/// order the stages are met.
 pub(crate) fn expose(x: &mut Exposing<'_>) {
     let s = x.scenario;
     x.notes.push(public_ip::PRIVATE.to_owned());
+    load_balancer::note_internal(s, &mut x.notes);
     let Some(lb) = &s.load_balancer else {
-        x.notes
-            .push("The scenario has no load balancer: nothing is exposed.".to_owned());
+        x.notes.push(public_ip::no_load_balancer(s));
         return;
     };
     public_ip::note_unused(s, lb, &mut x.notes);

@@ -1,10 +1,14 @@
 //! The public IP (spec §4.1, §4.2): from the Internet only public IPs are reachable, and
-//! a public IP passes traffic on only as a frontend of the load balancer.
+//! a public IP passes traffic on only as a frontend of the load balancer. A private
+//! frontend (the internal load balancer's) is reachable only from the VNet and the
+//! networks connected to it.
 
 use super::load_balancer::FrontendOf;
 use super::source::Origin;
 use super::Step;
 use crate::component;
+use crate::eval::TagResolver;
+use crate::model::AddressPrefix;
 use crate::scenario::{LoadBalancer, LoadBalancingRule, Scenario};
 use crate::trace::{Action, Doc, Leg, Walk};
 use std::net::IpAddr;
@@ -17,11 +21,14 @@ pub(super) const DOC: Doc = Doc {
 
 // ---- one packet ------------------------------------------------------------------------
 
-/// The packet reaches a public IP that is a frontend of the load balancer (an internal
-/// frontend has no public IP, and no hop here).
-pub(super) fn arrive(w: &mut Walk<'_>, frontend: &FrontendOf<'_>) {
+/// The packet reaches a public IP that is a frontend of the load balancer. A private
+/// frontend (the internal load balancer's) has no hop here, and only senders that reach
+/// the VNet's private addresses get to it: the VNet itself, the Azure platform, and the
+/// peered or connected networks the `VirtualNetwork` tag covers; from the Internet it is
+/// dropped, like any private address.
+pub(super) fn arrive(w: &mut Walk<'_>, origin: &Origin<'_>, frontend: &FrontendOf<'_>) -> Step<()> {
     let Some(public_ip) = frontend.public_ip else {
-        return;
+        return to_private(w, origin, frontend);
     };
     w.hop(
         component::public_ip(public_ip),
@@ -34,6 +41,42 @@ pub(super) fn arrive(w: &mut Walk<'_>, frontend: &FrontendOf<'_>) {
         "The public IP belongs to a frontend IP configuration of the cluster's load balancer, so the packet goes to the load balancer.".to_owned(),
         "§4.2",
     );
+    Continue(())
+}
+
+/// A private frontend is reachable from the VNet and what its `VirtualNetwork` tag
+/// covers (Azure's service tags: "the virtual network address space, all connected
+/// on-premises address spaces, peered virtual networks, virtual network gateways, the
+/// virtual IP address of the host"), never from the Internet.
+fn to_private(w: &mut Walk<'_>, origin: &Origin<'_>, frontend: &FrontendOf<'_>) -> Step<()> {
+    let Origin::Internet(_) = origin else {
+        return Continue(());
+    };
+    let src = w.packet.source_ip;
+    let ctx = crate::analysis::exposure::scenario_context(w.s);
+    let virtual_network = AddressPrefix::ServiceTag("VirtualNetwork".to_owned());
+    if TagResolver::new(&ctx)
+        .coverage(&virtual_network)
+        .contains(src)
+    {
+        return Continue(());
+    }
+    let dst = w.packet.destination_ip;
+    let end = w.drop(
+        component::INTERNET.to_owned(),
+        format!(
+            "{dst} is a private address (frontend {} of load balancer {}): the Internet has no route to it",
+            frontend.name, frontend.lb.name
+        ),
+        format!(
+            "An internal load balancer's frontend is a private IP in a subnet of the VNet. Only the VNet and the networks connected to it (peered VNets, on-premises networks behind a gateway: what the VirtualNetwork service tag covers) reach it, and {src} is in none of them."
+        ),
+        "§4.1",
+    );
+    if let Some(hop) = w.hops.last_mut() {
+        hop.docs = super::load_balancer::INTERNAL_DOC;
+    }
+    Break(end)
 }
 
 /// From the Internet, a node's or pod's address is unreachable.
@@ -71,6 +114,17 @@ pub(super) fn no_frontend(w: &mut Walk<'_>) -> Step<()> {
 // ---- whole sets of packets -------------------------------------------------------------
 
 pub(super) const PRIVATE: &str = "Node and pod addresses are private: the Internet has no route to them, so only the load balancer's public frontends can expose anything (spec §4.1).";
+
+/// Why nothing is exposed when the scenario has no public load balancer.
+pub(super) fn no_load_balancer(scenario: &Scenario) -> String {
+    match &scenario.internal_load_balancer {
+        None => "The scenario has no load balancer: nothing is exposed.".to_owned(),
+        Some(lb) => format!(
+            "The scenario has no public load balancer, only the internal {}: nothing is exposed to the Internet.",
+            lb.name
+        ),
+    }
+}
 
 /// A public frontend and the rule being followed.
 pub(crate) struct Frontend<'a> {
