@@ -4,6 +4,41 @@
 //!
 //! This is the "before / after `kubectl apply`" of the blog's story. It changes the
 //! scenario's Azure state and returns, in words, what changed.
+//!
+//! Which load balancer and which frontend, as cloud-provider-azure v1.28 decides
+//! (`pkg/provider/azure_loadbalancer.go` at tag v1.28.14,
+//! aff7028282405b4de0549b970b7c96819b4c1e71, unless said otherwise):
+//!
+//! - A Service annotated `service.beta.kubernetes.io/azure-load-balancer-internal:
+//!   "true"` goes on `kubernetes-internal` (the cluster's name plus
+//!   `consts.InternalLoadBalancerNameSuffix`, `getServiceLoadBalancerName`), created when
+//!   absent and deleted when its last frontend goes (`cleanOrphanedLoadBalancer`: "an
+//!   Azure load balancer cannot have an empty FrontendIPConfigurations collection"). Its
+//!   frontend is a private IP in the cluster's subnet, or in the subnet the annotation
+//!   `service.beta.kubernetes.io/azure-load-balancer-internal-subnet` names
+//!   (`getInternalSubnet`); `loadBalancerIP` makes it static, else the Service keeps the
+//!   ingress IP it has in that subnet, else Azure allocates one
+//!   (`reconcileFrontendIPConfigs`). With the subnet annotation the frontend is named
+//!   `<prefix>-<subnet>` (`getDefaultFrontendIPConfigName`) and the rules
+//!   `<prefix>-<subnet>-TCP-<port>` (`getLoadBalancerRuleName` in `azure_standard.go`).
+//! - A public Service takes the public IP its `service.beta.kubernetes.io/azure-pip-name`
+//!   names (which must exist), else the one whose address is its `loadBalancerIP` (or the
+//!   annotation `service.beta.kubernetes.io/azure-load-balancer-ipv4`, which wins over
+//!   it: `getServiceLoadBalancerIP` in `azure_utils.go`; none has it: refused), else its
+//!   own `kubernetes-<prefix>` (`determinePublicIPName`, `ensurePublicIPExists`).
+//! - Several Services share one IP: a Service that names an IP another Service's
+//!   frontend already has uses that frontend ("secondary" in `serviceOwnsFrontendIP`),
+//!   with a rule per port of its own; the frontend (and the public IP) stays while any
+//!   rule uses it (`isFrontendIPConfigUnsafeToDelete`). Azure refuses two rules for the
+//!   same frontend, protocol and port. See also "Multiple Services Sharing One IP
+//!   Address", https://kubernetes-sigs.github.io/cloud-provider-azure/topics/shared-ip.
+//! - NSG rules: an internal Service without source ranges gets none, since the default
+//!   rule AllowVnetInBound (65000) already lets the VNet in (`IPV4Sources` and
+//!   `IsAllowFromInternet` in `pkg/provider/loadbalancer/accesscontrol.go`: `Internet` only
+//!   for an external Service; and at HEAD 7b31c76ce2ff602cc2dfec988744d8d0534b448c,
+//!   `DenyAllExceptSourceRanges`: "By default, NSG allow traffic from the VNet"). With
+//!   source ranges, one allow rule per port and range on the frontend's private IP, as for
+//!   a public Service.
 
 use crate::model::{
     Access, AddressPrefix, AddressSpec, Direction, NetworkSecurityGroup, PortRange, Protocol,
@@ -26,6 +61,19 @@ pub const ANNOTATION_DENY_ALL_EXCEPT_SOURCE_RANGES: &str =
     "service.beta.kubernetes.io/azure-deny-all-except-load-balancer-source-ranges";
 pub const ANNOTATION_DISABLE_FLOATING_IP: &str =
     "service.beta.kubernetes.io/azure-disable-load-balancer-floating-ip";
+pub const ANNOTATION_INTERNAL_SUBNET: &str =
+    "service.beta.kubernetes.io/azure-load-balancer-internal-subnet";
+pub const ANNOTATION_PIP_NAME: &str = "service.beta.kubernetes.io/azure-pip-name";
+pub const ANNOTATION_LOAD_BALANCER_IPV4: &str =
+    "service.beta.kubernetes.io/azure-load-balancer-ipv4";
+
+/// AKS's load balancers: the cluster's name, and with `-internal` for internal Services.
+pub const PUBLIC_LOAD_BALANCER: &str = "kubernetes";
+pub const INTERNAL_LOAD_BALANCER: &str = "kubernetes-internal";
+
+/// `consts.FrontendIPConfigNameMaxLength` and `consts.LoadBalancerRuleNameMaxLength` (80),
+/// less `consts.IPFamilySuffixLength` (5).
+const NAME_MAX: usize = 75;
 
 /// cloud-provider-azure's `LoadBalancerMinimumPriority` and `LoadBalancerMaximumPriority`.
 pub const MIN_PRIORITY: u32 = 500;
@@ -46,10 +94,12 @@ pub enum RuleNaming {
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ReconcileError {
+    /// The Service as written, or what the cloud provider cannot build for it (its event
+    /// says why); the field at fault, and nothing is changed.
     #[error("Service {service}: {field}: {message}")]
     Invalid {
         service: String,
-        field: &'static str,
+        field: String,
         message: String,
     },
 }
@@ -84,6 +134,12 @@ pub fn apply_service(
     naming: RuleNaming,
 ) -> Result<Changes, ReconcileError> {
     validate(&service)?;
+    // Decided before anything changes, so that a refusal leaves the scenario as it was.
+    let wanted = match service.service_type {
+        ServiceType::LoadBalancer => Some(wanted_frontend(scenario, &service)?),
+        _ => None,
+    };
+    let had_internal = has_frontends(scenario.internal_load_balancer.as_ref());
     let mut changes = Vec::new();
     if let Some(old) = find(scenario, &service) {
         let old = scenario.services.remove(old);
@@ -94,10 +150,11 @@ pub fn apply_service(
         changes.push(format!("Service {} created", service.name));
     }
     let mut service = service;
-    if service.service_type == ServiceType::LoadBalancer {
-        create_azure_objects(scenario, &mut service, naming, &mut changes);
+    if let Some(wanted) = wanted {
+        create_azure_objects(scenario, &mut service, wanted, naming, &mut changes);
     }
     scenario.services.push(service);
+    drop_empty_internal(scenario, had_internal, &mut changes);
     Ok(changes)
 }
 
@@ -118,10 +175,32 @@ pub fn delete_service(
     else {
         return changes;
     };
+    let had_internal = has_frontends(scenario.internal_load_balancer.as_ref());
     let service = scenario.services.remove(index);
     remove_azure_objects(scenario, &service, naming, &mut changes, true);
+    drop_empty_internal(scenario, had_internal, &mut changes);
     changes.push(format!("Service {name} deleted"));
     changes
+}
+
+fn has_frontends(lb: Option<&LoadBalancer>) -> bool {
+    lb.is_some_and(|lb| !lb.frontend_ip_configurations.is_empty())
+}
+
+/// The internal load balancer goes with its last frontend (`cleanOrphanedLoadBalancer`).
+fn drop_empty_internal(scenario: &mut Scenario, had_internal: bool, changes: &mut Changes) {
+    let empty = scenario
+        .internal_load_balancer
+        .as_ref()
+        .is_some_and(|lb| lb.frontend_ip_configurations.is_empty());
+    if had_internal && empty {
+        if let Some(lb) = scenario.internal_load_balancer.take() {
+            changes.push(format!(
+                "load balancer {} deleted: no frontend IP configuration is left",
+                lb.name
+            ));
+        }
+    }
 }
 
 fn find(scenario: &Scenario, service: &Service) -> Option<usize> {
@@ -133,9 +212,9 @@ fn find(scenario: &Scenario, service: &Service) -> Option<usize> {
 }
 
 fn validate(service: &Service) -> Result<(), ReconcileError> {
-    let invalid = |field, message: String| ReconcileError::Invalid {
+    let invalid = |field: &str, message: String| ReconcileError::Invalid {
         service: service.name.clone(),
-        field,
+        field: field.to_owned(),
         message,
     };
     if service.name.trim().is_empty() {
@@ -209,12 +288,285 @@ fn allowed_sources(service: &Service, internal: bool) -> Vec<String> {
     sources
 }
 
-fn lb_mut(scenario: &mut Scenario) -> &mut LoadBalancer {
-    scenario.load_balancer.get_or_insert_with(|| LoadBalancer {
-        name: "kubernetes".to_owned(),
+/// The public load balancer, or the internal one, created if absent.
+fn lb_mut(scenario: &mut Scenario, internal: bool) -> &mut LoadBalancer {
+    let (slot, name) = if internal {
+        (&mut scenario.internal_load_balancer, INTERNAL_LOAD_BALANCER)
+    } else {
+        (&mut scenario.load_balancer, PUBLIC_LOAD_BALANCER)
+    };
+    slot.get_or_insert_with(|| LoadBalancer {
+        name: name.to_owned(),
         sku: Some("Standard".to_owned()),
         ..LoadBalancer::default()
     })
+}
+
+/// Where a Service's frontend is, decided before the scenario changes.
+enum Wanted {
+    /// Its own public IP, `kubernetes-<prefix>`: the address it already has, if that
+    /// public IP exists.
+    OwnPublicIp { keep: Option<IpAddr> },
+    /// A public IP the Service names, by `azure-pip-name` or by address.
+    PublicIp { name: String, address: IpAddr },
+    /// A private IP on the internal load balancer.
+    Private(PrivateFrontend),
+}
+
+struct PrivateFrontend {
+    subnet: String,
+    prefix: Option<IpNet>,
+    /// `loadBalancerIP`: a static address.
+    address: Option<IpAddr>,
+    /// The frontend's name, and the rules' prefix: `<prefix>` or `<prefix>-<subnet>`.
+    name: String,
+}
+
+fn annotation_field(key: &str) -> String {
+    format!("metadata.annotations[{key}]")
+}
+
+fn annotation_text<'s>(service: &'s Service, key: &str) -> Option<&'s str> {
+    service
+        .annotations
+        .get(key)
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// The address the Service asks for, and the field that asks: the annotation
+/// `azure-load-balancer-ipv4`, then `spec.loadBalancerIP` (`getServiceLoadBalancerIP`).
+fn requested_ip(service: &Service) -> Result<Option<(IpAddr, String)>, ReconcileError> {
+    if let Some(text) = annotation_text(service, ANNOTATION_LOAD_BALANCER_IPV4) {
+        let field = annotation_field(ANNOTATION_LOAD_BALANCER_IPV4);
+        return match text.parse::<IpAddr>() {
+            Ok(ip) => Ok(Some((ip, field))),
+            Err(_) => Err(ReconcileError::Invalid {
+                service: service.name.clone(),
+                field,
+                message: format!("{text:?} is not an IP address"),
+            }),
+        };
+    }
+    Ok(service
+        .load_balancer_ip
+        .map(|ip| (ip, "spec.loadBalancerIP".to_owned())))
+}
+
+/// The subnet an internal frontend's private IP comes from: the one the annotation
+/// names, or the cluster's (the first subnet that has nodes).
+fn internal_subnet<'s>(
+    scenario: &'s Scenario,
+    service: &Service,
+) -> Result<Option<(&'s crate::scenario::Subnet, bool)>, ReconcileError> {
+    if let Some(name) = annotation_text(service, ANNOTATION_INTERNAL_SUBNET) {
+        return match scenario.vnet.subnets.iter().find(|s| s.name == name) {
+            Some(subnet) => Ok(Some((subnet, true))),
+            None => Err(ReconcileError::Invalid {
+                service: service.name.clone(),
+                field: annotation_field(ANNOTATION_INTERNAL_SUBNET),
+                message: format!(
+                    "VNet {} has no subnet {name:?}, so the cloud provider cannot place the frontend (\"failed to get subnet\")",
+                    scenario.vnet.name
+                ),
+            }),
+        };
+    }
+    Ok(scenario
+        .vnet
+        .subnets
+        .iter()
+        .find(|s| scenario.nodes.iter().any(|n| n.subnet == s.name))
+        .map(|s| (s, false)))
+}
+
+/// `name`, cut as cloud-provider-azure cuts frontend names to 75 characters: a cut that
+/// ends in neither a letter nor `_` ends in `_` instead (`getDefaultFrontendIPConfigName`).
+fn frontend_name(name: String) -> String {
+    if name.len() <= NAME_MAX || !name.is_ascii() {
+        return name;
+    }
+    let mut cut = name[..NAME_MAX].to_owned();
+    if !cut.ends_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        cut.pop();
+        cut.push('_');
+    }
+    cut
+}
+
+/// A load-balancing rule's (and its probe's) name: `<prefix>-TCP-<port>`, or with the
+/// internal-subnet annotation `<prefix>-<subnet>-TCP-<port>`, the subnet cut so that the
+/// name fits (`getLoadBalancerRuleName`).
+fn lb_rule_name(service: &Service, protocol: Protocol, port: u16) -> String {
+    let prefix = rule_prefix(service);
+    let internal = annotation_true(service, ANNOTATION_INTERNAL);
+    let rule = format!("{prefix}-{}-{port}", protocol_upper(protocol));
+    match annotation_text(service, ANNOTATION_INTERNAL_SUBNET).filter(|_| internal) {
+        None => rule,
+        Some(subnet) => {
+            let room = NAME_MAX.saturating_sub(rule.len() + 1);
+            let subnet: String = subnet.chars().take(room).collect();
+            format!("{prefix}-{subnet}-{}-{port}", protocol_upper(protocol))
+        }
+    }
+}
+
+/// Where the Service's frontend goes, or why the cloud provider cannot build it.
+fn wanted_frontend(scenario: &Scenario, service: &Service) -> Result<Wanted, ReconcileError> {
+    let prefix = rule_prefix(service);
+    let refuse = |field: String, message: String| ReconcileError::Invalid {
+        service: service.name.clone(),
+        field,
+        message,
+    };
+    let requested = requested_ip(service)?;
+    if annotation_true(service, ANNOTATION_INTERNAL) {
+        let subnet = internal_subnet(scenario, service)?;
+        let (subnet_name, prefix_net, named) = match subnet {
+            Some((s, named)) => (s.name.clone(), s.address_prefix, named),
+            None => (String::new(), None, false),
+        };
+        let address = match requested {
+            None => None,
+            Some((ip, field)) => {
+                if let Some(net) = prefix_net.filter(|net| !net.contains(&ip)) {
+                    return Err(refuse(
+                        field,
+                        format!("{ip} is not in subnet {subnet_name} ({net}): Azure refuses a frontend's private IP outside its subnet"),
+                    ));
+                }
+                let taken = scenario
+                    .nodes
+                    .iter()
+                    .filter_map(|n| n.nic.private_ip_address)
+                    .chain(scenario.pods.iter().filter_map(|p| p.ip))
+                    .any(|used| used == ip);
+                if taken {
+                    return Err(refuse(
+                        field,
+                        format!("{ip} is a node's or pod's address: Azure refuses a frontend's private IP that a NIC already uses"),
+                    ));
+                }
+                if let Some(lb) = &scenario.internal_load_balancer {
+                    let shared = lb
+                        .frontend_ip_configurations
+                        .iter()
+                        .find(|f| f.private_ip_address == Some(ip));
+                    if let Some(f) = shared {
+                        port_conflicts(lb, &f.name, service, &prefix)?;
+                    }
+                }
+                Some(ip)
+            }
+        };
+        let name = if named {
+            frontend_name(format!("{prefix}-{subnet_name}"))
+        } else {
+            prefix
+        };
+        return Ok(Wanted::Private(PrivateFrontend {
+            subnet: subnet_name,
+            prefix: prefix_net,
+            address,
+            name,
+        }));
+    }
+    let own = format!("kubernetes-{prefix}");
+    let named = match annotation_text(service, ANNOTATION_PIP_NAME) {
+        Some(name) => {
+            let field = annotation_field(ANNOTATION_PIP_NAME);
+            let Some(pip) = scenario.public_ips.iter().find(|p| p.name == name) else {
+                return Err(refuse(
+                    field,
+                    format!("the scenario has no public IP named {name:?}, and the cloud provider does not create one it is told to use (\"PublicIP from annotation azure-pip-name(-IPv6)={name} for service {} doesn't exist\")", service.name),
+                ));
+            };
+            Some((pip, field))
+        }
+        None => match requested {
+            None => None,
+            Some((ip, field)) => {
+                let Some(pip) = scenario
+                    .public_ips
+                    .iter()
+                    .find(|p| p.ip_address == Some(ip))
+                else {
+                    return Err(refuse(
+                        field,
+                        format!("no public IP of the scenario has the address {ip}, and the cloud provider takes a loadBalancerIP only from an existing one (\"user supplied IP Address {ip} was not found in resource group {}\")", scenario.resource_group.as_deref().unwrap_or("the node resource group")),
+                    ));
+                };
+                Some((pip, field))
+            }
+        },
+    };
+    let Some((pip, field)) = named else {
+        let keep = scenario
+            .public_ips
+            .iter()
+            .find(|p| p.name == own)
+            .and_then(|p| p.ip_address);
+        return Ok(Wanted::OwnPublicIp { keep });
+    };
+    let Some(address) = pip.ip_address else {
+        return Err(refuse(
+            field,
+            format!("public IP {} has no address in the scenario", pip.name),
+        ));
+    };
+    if pip.name == own {
+        return Ok(Wanted::OwnPublicIp {
+            keep: Some(address),
+        });
+    }
+    if let Some(lb) = &scenario.load_balancer {
+        let shared = lb
+            .frontend_ip_configurations
+            .iter()
+            .find(|f| f.public_ip_address.as_deref() == Some(pip.name.as_str()));
+        if let Some(f) = shared {
+            port_conflicts(lb, &f.name, service, &prefix)?;
+        }
+    }
+    Ok(Wanted::PublicIp {
+        name: pip.name.clone(),
+        address,
+    })
+}
+
+/// A shared frontend takes one rule per protocol and port: Azure refuses a second rule
+/// for the same frontend, protocol and port. Rules of the Service itself are replaced.
+fn port_conflicts(
+    lb: &LoadBalancer,
+    frontend: &str,
+    service: &Service,
+    prefix: &str,
+) -> Result<(), ReconcileError> {
+    let own = |name: &str| name.starts_with(&format!("{prefix}-"));
+    for (i, port) in service.ports.iter().enumerate() {
+        let protocol = port_protocol(port.protocol.as_deref());
+        let taken = lb.load_balancing_rules.iter().find(|r| {
+            r.frontend_ip_configuration == frontend
+                && !own(&r.name)
+                && (r.protocol.eq_ignore_ascii_case("All")
+                    || Protocol::parse(&r.protocol) == Some(protocol))
+                && (r.protocol.eq_ignore_ascii_case("All") || r.frontend_port == port.port)
+        });
+        if let Some(rule) = taken {
+            return Err(ReconcileError::Invalid {
+                service: service.name.clone(),
+                field: format!("spec.ports[{i}].port"),
+                message: format!(
+                    "frontend {frontend} of load balancer {} already has rule {} for {} {}: Azure refuses two load-balancing rules for the same frontend, protocol and port",
+                    lb.name,
+                    rule.name,
+                    protocol_upper(protocol),
+                    port.port
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Addresses the scenario already uses.
@@ -232,7 +584,11 @@ fn used_addresses(scenario: &Scenario) -> Vec<IpAddr> {
     );
     used.extend(scenario.pods.iter().filter_map(|p| p.ip));
     used.extend(scenario.clients.iter().filter_map(|c| c.ip));
-    if let Some(lb) = &scenario.load_balancer {
+    for lb in scenario
+        .load_balancer
+        .iter()
+        .chain(&scenario.internal_load_balancer)
+    {
         used.extend(
             lb.frontend_ip_configurations
                 .iter()
@@ -250,15 +606,10 @@ fn allocate_public_ip(scenario: &Scenario) -> Option<IpAddr> {
         .find(|ip| !used.contains(ip))
 }
 
-/// A free private address in the first subnet that has nodes (an internal frontend).
-fn allocate_private_ip(scenario: &Scenario) -> Option<IpAddr> {
+/// A free private address in the subnet (an internal frontend).
+fn allocate_private_ip(scenario: &Scenario, prefix: Option<IpNet>) -> Option<IpAddr> {
     let used = used_addresses(scenario);
-    let subnet = scenario
-        .vnet
-        .subnets
-        .iter()
-        .find(|s| scenario.nodes.iter().any(|n| n.subnet == s.name))?;
-    let IpNet::V4(net) = subnet.address_prefix? else {
+    let IpNet::V4(net) = prefix? else {
         return None;
     };
     // From the top of the subnet down, away from the nodes and pods at the bottom.
@@ -289,11 +640,12 @@ fn free_node_port(scenario: &Scenario, taken: &[u16]) -> u16 {
 fn create_azure_objects(
     scenario: &mut Scenario,
     service: &mut Service,
+    wanted: Wanted,
     naming: RuleNaming,
     changes: &mut Changes,
 ) {
     let prefix = rule_prefix(service);
-    let internal = annotation_true(service, ANNOTATION_INTERNAL);
+    let internal = matches!(wanted, Wanted::Private(_));
     let floating = !annotation_true(service, ANNOTATION_DISABLE_FLOATING_IP);
 
     // NodePorts and the health-check port, as the API server would allocate them.
@@ -311,50 +663,20 @@ fn create_azure_objects(
         service.health_check_node_port = Some(free_node_port(scenario, &taken));
     }
 
-    // The frontend: a new public IP, or a private IP for an internal load balancer.
-    let frontend_ip = if internal {
-        service
-            .ingress_ip
-            .filter(|ip| scenario.vnet.address_space.iter().any(|n| n.contains(ip)))
-            .or_else(|| allocate_private_ip(scenario))
-    } else {
-        service.ingress_ip.or_else(|| allocate_public_ip(scenario))
-    };
-    let Some(frontend_ip) = frontend_ip else {
-        changes.push("no free address for the frontend: nothing created".to_owned());
+    // The frontend: a new public IP, one the Service names, or a private IP on the
+    // internal load balancer; or the frontend another Service already has for it.
+    let Some((frontend, frontend_ip)) = place_frontend(scenario, service, &prefix, wanted, changes)
+    else {
         return;
     };
     service.ingress_ip = Some(frontend_ip);
-    let public_ip_name = format!("kubernetes-{prefix}");
-    if internal {
-        changes.push(format!(
-            "frontend IP configuration {prefix}: private IP {frontend_ip} (internal load balancer)"
-        ));
-    } else {
-        scenario.public_ips.retain(|p| p.name != public_ip_name);
-        scenario.public_ips.push(PublicIp {
-            name: public_ip_name.clone(),
-            ip_address: Some(frontend_ip),
-            sku: Some("Standard".to_owned()),
-        });
-        changes.push(format!("public IP {public_ip_name}: {frontend_ip}"));
-        changes.push(format!(
-            "frontend IP configuration {prefix} on load balancer kubernetes"
-        ));
-    }
     let backend_pool: Vec<String> = scenario.nodes.iter().map(|n| n.name.clone()).collect();
     let node_ips: Vec<IpAddr> = scenario
         .nodes
         .iter()
         .filter_map(|n| n.nic.private_ip_address)
         .collect();
-    let lb = lb_mut(scenario);
-    lb.frontend_ip_configurations.retain(|f| f.name != prefix);
-    lb.frontend_ip_configurations.push(FrontendIpConfiguration {
-        name: prefix.clone(),
-        public_ip_address: (!internal).then(|| public_ip_name.clone()),
-        private_ip_address: internal.then_some(frontend_ip),
-    });
+    let lb = lb_mut(scenario, internal);
     for node in &backend_pool {
         if !lb.backend_address_pool.contains(node) {
             lb.backend_address_pool.push(node.clone());
@@ -366,7 +688,7 @@ fn create_azure_objects(
         .is_some_and(|a| a.eq_ignore_ascii_case("ClientIP"));
     for port in &service.ports {
         let protocol = port_protocol(port.protocol.as_deref());
-        let name = format!("{prefix}-{}-{}", protocol_upper(protocol), port.port);
+        let name = lb_rule_name(service, protocol, port.port);
         let node_port = port.node_port.unwrap_or(port.port);
         let (probe_protocol, probe_port, request_path) = match (
             service.external_traffic_policy,
@@ -387,7 +709,7 @@ fn create_azure_objects(
         lb.load_balancing_rules.retain(|r| r.name != name);
         lb.load_balancing_rules.push(LoadBalancingRule {
             name: name.clone(),
-            frontend_ip_configuration: prefix.clone(),
+            frontend_ip_configuration: frontend.clone(),
             protocol: protocol.as_str().to_owned(),
             frontend_port: port.port,
             backend_port: if floating { port.port } else { node_port },
@@ -509,6 +831,127 @@ fn create_azure_objects(
                     }
                 }
             }
+        }
+    }
+}
+
+/// Puts the Service's frontend on its load balancer (the internal one is created when
+/// absent), or finds the one it shares: the frontend's name and address. `None` (and
+/// nothing changed) when no address is free.
+fn place_frontend(
+    scenario: &mut Scenario,
+    service: &Service,
+    prefix: &str,
+    wanted: Wanted,
+    changes: &mut Changes,
+) -> Option<(String, IpAddr)> {
+    let no_address = |changes: &mut Changes| {
+        changes.push("no free address for the frontend: nothing created".to_owned());
+        None
+    };
+    match wanted {
+        Wanted::OwnPublicIp { keep } => {
+            let Some(ip) = keep
+                .or(service.ingress_ip)
+                .or_else(|| allocate_public_ip(scenario))
+            else {
+                return no_address(changes);
+            };
+            let public_ip_name = format!("kubernetes-{prefix}");
+            scenario.public_ips.retain(|p| p.name != public_ip_name);
+            scenario.public_ips.push(PublicIp {
+                name: public_ip_name.clone(),
+                ip_address: Some(ip),
+                sku: Some("Standard".to_owned()),
+            });
+            changes.push(format!("public IP {public_ip_name}: {ip}"));
+            changes.push(format!(
+                "frontend IP configuration {prefix} on load balancer kubernetes"
+            ));
+            let lb = lb_mut(scenario, false);
+            lb.frontend_ip_configurations.retain(|f| f.name != prefix);
+            lb.frontend_ip_configurations.push(FrontendIpConfiguration {
+                name: prefix.to_owned(),
+                public_ip_address: Some(public_ip_name),
+                private_ip_address: None,
+            });
+            Some((prefix.to_owned(), ip))
+        }
+        Wanted::PublicIp { name, address } => {
+            let lb = lb_mut(scenario, false);
+            let shared = lb
+                .frontend_ip_configurations
+                .iter()
+                .find(|f| f.public_ip_address.as_deref() == Some(name.as_str()));
+            if let Some(f) = shared {
+                changes.push(format!(
+                    "frontend IP configuration {} on load balancer {} shared: it already has public IP {name} ({address})",
+                    f.name, lb.name
+                ));
+                return Some((f.name.clone(), address));
+            }
+            changes.push(format!(
+                "frontend IP configuration {prefix} on load balancer {}: public IP {name} ({address}), which the Service names (the cloud provider creates no public IP for it)",
+                lb.name
+            ));
+            lb.frontend_ip_configurations.retain(|f| f.name != prefix);
+            lb.frontend_ip_configurations.push(FrontendIpConfiguration {
+                name: prefix.to_owned(),
+                public_ip_address: Some(name),
+                private_ip_address: None,
+            });
+            Some((prefix.to_owned(), address))
+        }
+        Wanted::Private(private) => {
+            // Kept: the address asked for, else the one the Service has in the subnet
+            // ("keep the original private IP"), else a free one.
+            let in_subnet = |ip: &IpAddr| match private.prefix {
+                Some(net) => net.contains(ip),
+                None => scenario.vnet.address_space.iter().any(|n| n.contains(ip)),
+            };
+            let Some(ip) = private
+                .address
+                .or(service.ingress_ip.filter(in_subnet))
+                .or_else(|| allocate_private_ip(scenario, private.prefix))
+            else {
+                return no_address(changes);
+            };
+            if scenario.internal_load_balancer.is_none() {
+                changes.push(format!(
+                    "load balancer {INTERNAL_LOAD_BALANCER} created (Standard), with backend pool kubernetes"
+                ));
+            }
+            let lb = lb_mut(scenario, true);
+            let shared = lb
+                .frontend_ip_configurations
+                .iter()
+                .find(|f| f.private_ip_address == Some(ip) && f.name != private.name);
+            if let Some(f) = shared {
+                changes.push(format!(
+                    "frontend IP configuration {} on load balancer {} shared: it already has private IP {ip}",
+                    f.name, lb.name
+                ));
+                return Some((f.name.clone(), ip));
+            }
+            changes.push(format!(
+                "frontend IP configuration {} on load balancer {}: private IP {ip} in subnet {}{}",
+                private.name,
+                lb.name,
+                private.subnet,
+                if private.address.is_some() {
+                    " (static, as the Service asks)"
+                } else {
+                    ""
+                }
+            ));
+            lb.frontend_ip_configurations
+                .retain(|f| f.name != private.name);
+            lb.frontend_ip_configurations.push(FrontendIpConfiguration {
+                name: private.name.clone(),
+                public_ip_address: None,
+                private_ip_address: Some(ip),
+            });
+            Some((private.name, ip))
         }
     }
 }
@@ -685,8 +1128,9 @@ fn remove_azure_objects(
             changes.push(line);
         }
     };
-    if let Some(lb) = scenario.load_balancer.as_mut() {
-        let owned = |name: &str| name == prefix || name.starts_with(&format!("{prefix}-"));
+    let owned = |name: &str| name == prefix || name.starts_with(&format!("{prefix}-"));
+    let lbs = scenario.load_balancer.iter_mut();
+    for lb in lbs.chain(scenario.internal_load_balancer.iter_mut()) {
         for r in lb.load_balancing_rules.iter().filter(|r| owned(&r.name)) {
             say(format!("load-balancing rule {} removed", r.name));
         }
@@ -695,21 +1139,66 @@ fn remove_azure_objects(
             say(format!("health probe {} removed", p.name));
         }
         lb.probes.retain(|p| !owned(&p.name));
-        if lb
+        // The frontend stays while another Service's rules use it
+        // (`isFrontendIPConfigUnsafeToDelete`).
+        let in_use: Vec<String> = lb
+            .load_balancing_rules
+            .iter()
+            .map(|r| r.frontend_ip_configuration.clone())
+            .collect();
+        for f in lb
             .frontend_ip_configurations
             .iter()
-            .any(|f| f.name == prefix)
+            .filter(|f| owned(&f.name))
         {
-            say(format!("frontend IP configuration {prefix} removed"));
+            if in_use.contains(&f.name) {
+                say(format!(
+                    "frontend IP configuration {} kept: other Services' rules use it",
+                    f.name
+                ));
+            } else {
+                say(format!("frontend IP configuration {} removed", f.name));
+            }
         }
-        lb.frontend_ip_configurations.retain(|f| f.name != prefix);
+        lb.frontend_ip_configurations
+            .retain(|f| !owned(&f.name) || in_use.contains(&f.name));
     }
+    // The public IP goes with the last frontend that has it.
     let public_ip_name = format!("kubernetes-{prefix}");
-    if scenario.public_ips.iter().any(|p| p.name == public_ip_name) {
-        say(format!("public IP {public_ip_name} released"));
+    let still_used = scenario
+        .load_balancer
+        .iter()
+        .flat_map(|lb| &lb.frontend_ip_configurations)
+        .any(|f| f.public_ip_address.as_deref() == Some(public_ip_name.as_str()));
+    if !still_used {
+        if scenario.public_ips.iter().any(|p| p.name == public_ip_name) {
+            say(format!("public IP {public_ip_name} released"));
+        }
+        scenario.public_ips.retain(|p| p.name != public_ip_name);
     }
-    scenario.public_ips.retain(|p| p.name != public_ip_name);
     let frontend = service.ingress_ip;
+    // Other Services on the same address keep it in the shared rules for their ports
+    // (`CleanSecurityGroup`'s `retainPortRanges`).
+    let others: Vec<(Protocol, u16)> = frontend
+        .map(|ip| {
+            scenario
+                .services
+                .iter()
+                .filter(|s| s.service_type == ServiceType::LoadBalancer && s.ingress_ip == Some(ip))
+                .flat_map(|s| {
+                    let floating = !annotation_true(s, ANNOTATION_DISABLE_FLOATING_IP);
+                    s.ports.iter().map(move |p| {
+                        let port = if floating {
+                            p.port
+                        } else {
+                            p.node_port.unwrap_or(p.port)
+                        };
+                        (port_protocol(p.protocol.as_deref()), port)
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     for nsg_name in node_nsgs(scenario) {
         let Some(nsg) = scenario.network_security_groups.get_mut(&nsg_name) else {
             continue;
@@ -724,7 +1213,7 @@ fn remove_azure_objects(
                 if let Some(ip) = frontend {
                     let entry = AddressPrefix::Cidr(IpNet::from(ip));
                     for rule in &mut nsg.security_rules {
-                        if rule.name.starts_with("k8s-azure-lb_") {
+                        if rule.name.starts_with("k8s-azure-lb_") && !serves(rule, &others) {
                             if let AddressSpec::Prefixes(list) = &mut rule.destination {
                                 list.retain(|p| p != &entry);
                             }
@@ -743,6 +1232,23 @@ fn remove_azure_objects(
             }
         }
     }
+}
+
+/// Whether the rule allows one of `ports` (protocol and port).
+fn serves(rule: &SecurityRule, ports: &[(Protocol, u16)]) -> bool {
+    ports.iter().any(|&(protocol, port)| {
+        let protocol_ok = match &rule.protocol {
+            RuleProtocol::Only(p) => *p == protocol,
+            RuleProtocol::Any => true,
+            RuleProtocol::Invalid(_) => false,
+        };
+        protocol_ok
+            && rule.destination_ports.iter().any(|range| match range {
+                PortRange::Any => true,
+                PortRange::Range { first, last } => (*first..=*last).contains(&port),
+                PortRange::Invalid(_) => false,
+            })
+    })
 }
 
 fn port_protocol(text: Option<&str>) -> Protocol {
