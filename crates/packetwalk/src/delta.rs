@@ -30,7 +30,7 @@ pub struct Delta {
 }
 
 /// Everything Azure holds differently in `after` than in `before`, in a stable order:
-/// public IPs, then the load balancer, then NSG rules.
+/// public IPs, then the load balancer, then the internal load balancer, then NSG rules.
 pub fn azure_delta(before: &Scenario, after: &Scenario) -> Vec<Delta> {
     let mut out = Vec::new();
     named(
@@ -47,64 +47,15 @@ pub fn azure_delta(before: &Scenario, after: &Scenario) -> Vec<Delta> {
         },
         &mut out,
     );
-    let empty = crate::scenario::LoadBalancer::default();
-    let lb_before = before.load_balancer.as_ref().unwrap_or(&empty);
-    if let Some(lb) = &after.load_balancer {
-        let at = component::load_balancer(&lb.name);
-        let place = |what: String, label: String| (at.clone(), what, label);
-        let address = |frontend: &crate::scenario::FrontendIpConfiguration| {
-            let public = frontend
-                .public_ip_address
-                .as_ref()
-                .and_then(|name| after.public_ips.iter().find(|p| &p.name == name))
-                .and_then(|p| p.ip_address);
-            public
-                .or(frontend.private_ip_address)
-                .map(|ip| ip.to_string())
-                .unwrap_or_default()
-        };
-        named(
-            &lb_before.frontend_ip_configurations,
-            &lb.frontend_ip_configurations,
-            |f| &f.name,
-            |f| {
-                place(
-                    format!("frontend {}", f.name),
-                    format!("frontend {}", address(f)),
-                )
-            },
-            &mut out,
-        );
-        named(
-            &lb_before.load_balancing_rules,
-            &lb.load_balancing_rules,
-            |r| &r.name,
-            |r| {
-                let protocol = r.protocol.to_ascii_uppercase();
-                place(
-                    format!(
-                        "load-balancing rule {} ({protocol} {})",
-                        r.name, r.frontend_port
-                    ),
-                    format!("rule {protocol} {} -> {}", r.frontend_port, r.backend_port),
-                )
-            },
-            &mut out,
-        );
-        named(
-            &lb_before.probes,
-            &lb.probes,
-            |p| &p.name,
-            |p| {
-                let protocol = p.protocol.to_ascii_uppercase();
-                let path = p.request_path.as_deref().unwrap_or_default();
-                place(
-                    format!("health probe {} ({protocol} {})", p.name, p.port),
-                    format!("health probe {protocol} {}{path}", p.port),
-                )
-            },
-            &mut out,
-        );
+    let lbs = [
+        (&before.load_balancer, &after.load_balancer),
+        (
+            &before.internal_load_balancer,
+            &after.internal_load_balancer,
+        ),
+    ];
+    for (lb_before, lb_after) in lbs {
+        load_balancer(lb_before.as_ref(), lb_after.as_ref(), after, &mut out);
     }
     for nsg in &after.network_security_groups.nsgs {
         let old = before.network_security_groups.get(&nsg.name);
@@ -148,6 +99,78 @@ pub fn azure_delta(before: &Scenario, after: &Scenario) -> Vec<Delta> {
         }
     }
     out
+}
+
+/// What changed on one load balancer (the public one or the internal one): frontends,
+/// rules and probes, drawn at the load balancer. A load balancer that is gone shows what
+/// went with it.
+fn load_balancer(
+    lb_before: Option<&crate::scenario::LoadBalancer>,
+    lb_after: Option<&crate::scenario::LoadBalancer>,
+    after: &Scenario,
+    out: &mut Vec<Delta>,
+) {
+    let empty = crate::scenario::LoadBalancer::default();
+    let Some(named_lb) = lb_after.or(lb_before) else {
+        return;
+    };
+    let lb_before = lb_before.unwrap_or(&empty);
+    let lb = lb_after.unwrap_or(&empty);
+    let at = component::load_balancer(&named_lb.name);
+    let place = |what: String, label: String| (at.clone(), what, label);
+    let address = |frontend: &crate::scenario::FrontendIpConfiguration| {
+        let public = frontend
+            .public_ip_address
+            .as_ref()
+            .and_then(|name| after.public_ips.iter().find(|p| &p.name == name))
+            .and_then(|p| p.ip_address);
+        public
+            .or(frontend.private_ip_address)
+            .map(|ip| ip.to_string())
+            .unwrap_or_default()
+    };
+    named(
+        &lb_before.frontend_ip_configurations,
+        &lb.frontend_ip_configurations,
+        |f| &f.name,
+        |f| {
+            place(
+                format!("frontend {}", f.name),
+                format!("frontend {}", address(f)),
+            )
+        },
+        out,
+    );
+    named(
+        &lb_before.load_balancing_rules,
+        &lb.load_balancing_rules,
+        |r| &r.name,
+        |r| {
+            let protocol = r.protocol.to_ascii_uppercase();
+            place(
+                format!(
+                    "load-balancing rule {} ({protocol} {})",
+                    r.name, r.frontend_port
+                ),
+                format!("rule {protocol} {} -> {}", r.frontend_port, r.backend_port),
+            )
+        },
+        out,
+    );
+    named(
+        &lb_before.probes,
+        &lb.probes,
+        |p| &p.name,
+        |p| {
+            let protocol = p.protocol.to_ascii_uppercase();
+            let path = p.request_path.as_deref().unwrap_or_default();
+            place(
+                format!("health probe {} ({protocol} {})", p.name, p.port),
+                format!("health probe {protocol} {}{path}", p.port),
+            )
+        },
+        out,
+    );
 }
 
 /// The component ids of the places `nsg` is applied: its subnets and its NICs.

@@ -871,6 +871,7 @@ fn used_addresses(scenario: &Scenario) -> Vec<IpAddr> {
     let frontends = scenario
         .load_balancer
         .iter()
+        .chain(&scenario.internal_load_balancer)
         .flat_map(|lb| &lb.frontend_ip_configurations)
         .filter_map(|f| f.private_ip_address);
     nodes.chain(pods).chain(frontends).collect()
@@ -992,7 +993,8 @@ fn add_node(scenario: &mut Scenario) -> Result<Applied, Refused> {
             }
         }
     }
-    if let Some(lb) = &mut scenario.load_balancer {
+    let lbs = scenario.load_balancer.iter_mut();
+    for lb in lbs.chain(scenario.internal_load_balancer.iter_mut()) {
         let others = scenario
             .nodes
             .iter()
