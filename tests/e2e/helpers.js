@@ -15,6 +15,10 @@ export const BUILT_INS = [
   "source-ranges",
   "kubenet",
   "pod-egress",
+  "netpol-default-deny",
+  "netpol-ipblock-cluster",
+  "netpol-ipblock-local",
+  "netpol-cilium",
 ];
 
 /** Records uncaught page errors, console errors and dialogs; check with `expectClean`. */

@@ -24,7 +24,9 @@ pub struct ApplyArgs {
     /// A built-in scenario's name or a scenario JSON file; - for stdin.
     #[arg(long, value_name = "NAME|FILE")]
     scenario: String,
-    /// `kubectl get svc/pods -o json` output (a Service, a Pod or a List) to apply.
+    /// kubectl JSON to apply: Services, Pods, Namespaces and NetworkPolicies (one object
+    /// or a List), as `kubectl get ... -o json` prints them or as written for `kubectl
+    /// apply`.
     #[arg(
         short = 'f',
         long = "filename",
@@ -42,9 +44,16 @@ pub struct ApplyArgs {
 pub fn run(args: &ApplyArgs) -> Result<()> {
     let mut scenario = scenarios::load(&args.scenario)?;
     // apply writes the scenario back: a value its import had to read leniently would come
-    // out changed (a priority taken as 4096) or unremarked (a prefix that never matches).
-    if let Some(first) = scenario.network_security_groups.import_warnings.first() {
-        let more = scenario.network_security_groups.import_warnings.len() - 1;
+    // out changed (a priority taken as 4096) or unremarked (a prefix that never matches),
+    // and a NetworkPolicy the API server would refuse would be left out.
+    let read_leniently: Vec<_> = scenario
+        .network_security_groups
+        .import_warnings
+        .iter()
+        .chain(&scenario.network_policies.import_warnings)
+        .collect();
+    if let Some(first) = read_leniently.first() {
+        let more = read_leniently.len() - 1;
         bail!(
             "{}: {first}{}; apply writes the scenario back and would carry this over: fix it first",
             args.scenario,
@@ -79,6 +88,15 @@ pub fn run(args: &ApplyArgs) -> Result<()> {
         let services = imported.value.services.clone();
         let mut objects = imported.value;
         objects.services.clear();
+        for namespace in &objects.namespaces {
+            changes.push(format!("Namespace {} applied", namespace.name));
+        }
+        for policy in &objects.network_policies {
+            changes.push(format!(
+                "NetworkPolicy {}/{} applied",
+                policy.namespace, policy.name
+            ));
+        }
         merge_into(&mut scenario, objects);
         for service in services {
             changes.extend(

@@ -24,12 +24,13 @@ enum Command {
     /// `az network watcher test-ip-flow`).
     FlowVerify(flow_verify::Args),
     /// Walk a packet through a scenario hop by hop: Internet, public IP, load balancer,
-    /// NSGs, kube-proxy, pod, and the reply.
+    /// NSGs, kube-proxy, NetworkPolicy, pod, and the reply.
     Trace(trace_cmd::TraceArgs),
     /// List the built-in scenarios and their named flows.
     Scenarios(trace_cmd::ScenariosArgs),
-    /// `kubectl apply` a Service (and Pods) to a scenario, or delete a Service, with the
-    /// cloud provider's load balancer and NSG changes; prints the new scenario.
+    /// `kubectl apply` a Service (and Pods, Namespaces, NetworkPolicies) to a scenario, or
+    /// delete a Service, with the cloud provider's load balancer and NSG changes; prints
+    /// the new scenario.
     Apply(apply_cmd::ApplyArgs),
     /// What the Internet can reach in a scenario: every NIC and pod, protocol and port,
     /// with the sources that can and the rules that let them (exact, not sampled).

@@ -38,6 +38,22 @@ pub const BUILT_INS: &[(&str, &str)] = &[
         "pod-egress",
         include_str!("../../../www/scenarios/pod-egress.json"),
     ),
+    (
+        "netpol-default-deny",
+        include_str!("../../../www/scenarios/netpol-default-deny.json"),
+    ),
+    (
+        "netpol-ipblock-cluster",
+        include_str!("../../../www/scenarios/netpol-ipblock-cluster.json"),
+    ),
+    (
+        "netpol-ipblock-local",
+        include_str!("../../../www/scenarios/netpol-ipblock-local.json"),
+    ),
+    (
+        "netpol-cilium",
+        include_str!("../../../www/scenarios/netpol-cilium.json"),
+    ),
 ];
 
 /// A scenario from its JSON text; `origin` names it in messages. A document that is not

@@ -21,7 +21,8 @@ pub struct TraceArgs {
     /// One of the scenario's named flows (default: its first).
     #[arg(long, conflicts_with_all = ["from", "to"])]
     flow: Option<String>,
-    /// The packet's source: IP:PORT, [v6]:PORT, or a client, pod or node name with :PORT.
+    /// The packet's source: IP:PORT, [v6]:PORT, or a client, pod (name or namespace/name)
+    /// or node name with :PORT.
     #[arg(long, value_name = "IP:PORT", requires = "to")]
     from: Option<String>,
     /// The packet's destination, as --from.

@@ -166,7 +166,10 @@ impl Layout {
                         return Some(before(&nsg.rect));
                     }
                 }
-                if let Some(pod) = node.pods.iter().find(|p| id::pod(&p.name) == component) {
+                // The NetworkPolicy gate of a pod is drawn at the pod.
+                if let Some(pod) = node.pods.iter().find(|p| {
+                    id::pod(&p.name) == component || id::network_policy(&p.name) == component
+                }) {
                     return Some(before(&pod.rect));
                 }
             }

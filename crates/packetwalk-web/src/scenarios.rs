@@ -39,6 +39,22 @@ pub const BUILT_INS: &[BuiltIn] = &[
         name: "pod-egress",
         json: include_str!("../../../www/scenarios/pod-egress.json"),
     },
+    BuiltIn {
+        name: "netpol-default-deny",
+        json: include_str!("../../../www/scenarios/netpol-default-deny.json"),
+    },
+    BuiltIn {
+        name: "netpol-ipblock-cluster",
+        json: include_str!("../../../www/scenarios/netpol-ipblock-cluster.json"),
+    },
+    BuiltIn {
+        name: "netpol-ipblock-local",
+        json: include_str!("../../../www/scenarios/netpol-ipblock-local.json"),
+    },
+    BuiltIn {
+        name: "netpol-cilium",
+        json: include_str!("../../../www/scenarios/netpol-cilium.json"),
+    },
 ];
 
 /// Parses a scenario document from JSON text; the error names what was wrong.

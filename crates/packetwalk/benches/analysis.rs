@@ -155,7 +155,7 @@ fn big_scenario() -> Scenario {
                 ip: Some(IpAddr::V4(Ipv4Addr::new(10, 0, 1 + k, 4 + n))),
                 node: name.clone(),
                 ready: true,
-                container_ports: vec![8080],
+                container_ports: vec![8080.into()],
                 image: None,
             });
         }

@@ -31,6 +31,10 @@ pub fn kube_proxy(node: &str) -> String {
 pub fn pod(name: &str) -> String {
     format!("pod:{name}")
 }
+/// The NetworkPolicy gate at a pod (the policies that select it).
+pub fn network_policy(pod: &str) -> String {
+    format!("netpol:{pod}")
+}
 /// An NSG where it is applied: the same NSG on two NICs is two places on the path.
 pub fn nsg_on_subnet(nsg: &str, subnet: &str) -> String {
     format!("nsg:{nsg}@subnet:{subnet}")
@@ -58,6 +62,7 @@ pub fn describe(id: &str) -> String {
         "nic" => "NIC",
         "kube-proxy" => "kube-proxy on",
         "pod" => "pod",
+        "netpol" => "NetworkPolicy at pod",
         "nsg" => {
             return match name.split_once('@') {
                 Some((nsg, place)) => format!("NSG {nsg} on {}", describe(place)),
@@ -76,6 +81,10 @@ mod tests {
         assert_eq!(super::describe("nic:n-0"), "NIC n-0");
         assert_eq!(super::describe("nsg:x@subnet:aks"), "NSG x on subnet aks");
         assert_eq!(super::describe("internet"), "the Internet");
+        assert_eq!(
+            super::describe("netpol:web-0"),
+            "NetworkPolicy at pod web-0"
+        );
         assert_eq!(super::describe("odd"), "odd");
     }
 }

@@ -1163,10 +1163,18 @@ fn import(scenario: &mut Scenario, doc: &Value) -> Result<Applied, Refused> {
         let mut objects = imported.value;
         let services = std::mem::take(&mut objects.services);
         let pods = objects.pods.len();
+        let namespaces = objects.namespaces.len();
+        let policies = objects.network_policies.len();
         merge_into(scenario, objects);
         let mut changes = Vec::new();
         if pods > 0 {
             changes.push(format!("{pods} pod(s) imported"));
+        }
+        if namespaces > 0 {
+            changes.push(format!("{namespaces} namespace(s) imported"));
+        }
+        if policies > 0 {
+            changes.push(format!("{policies} NetworkPolicy object(s) imported"));
         }
         for service in services {
             let name = service.name.clone();
@@ -1183,7 +1191,11 @@ fn import(scenario: &mut Scenario, doc: &Value) -> Result<Applied, Refused> {
         }
         if changes.is_empty() {
             return Err(match warnings.is_empty() {
-                true => refused("document", None, "no Service or Pod in the document"),
+                true => refused(
+                    "document",
+                    None,
+                    "no Service, Pod, Namespace or NetworkPolicy in the document",
+                ),
                 false => Refused { problems: warnings },
             });
         }

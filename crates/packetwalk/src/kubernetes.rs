@@ -1,11 +1,18 @@
 //! Lenient import of `kubectl get svc -o json` and `kubectl get pods -o json` (a single
-//! object or a `List`), into the scenario's Service and Pod types. Like the NSG importer,
-//! it returns what it could read plus warnings naming object and field.
+//! object or a `List`), into the scenario's Service and Pod types, and of Namespace and
+//! NetworkPolicy objects (`kubectl get networkpolicies,namespaces -o json`, or policies as
+//! written for `kubectl apply`; read by `crate::netpol`). Like the NSG importer, it
+//! returns what it could read plus warnings naming object and field.
 
 use crate::import::Imported;
 use crate::json::Value;
 use crate::model::Warning;
-use crate::scenario::{ExternalTrafficPolicy, Pod, Scenario, Service, ServicePort, ServiceType};
+use crate::netpol::{
+    namespaces_from_value, policies_from_value, Namespace, NetworkPolicy, PolicyProtocol,
+};
+use crate::scenario::{
+    ContainerPort, ExternalTrafficPolicy, Pod, Scenario, Service, ServicePort, ServiceType,
+};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -13,10 +20,22 @@ use std::net::IpAddr;
 pub struct KubernetesObjects {
     pub services: Vec<Service>,
     pub pods: Vec<Pod>,
+    pub namespaces: Vec<Namespace>,
+    /// Policies the API server would refuse are left out, with warnings.
+    pub network_policies: Vec<NetworkPolicy>,
+}
+
+impl KubernetesObjects {
+    pub fn is_empty(&self) -> bool {
+        self.services.is_empty()
+            && self.pods.is_empty()
+            && self.namespaces.is_empty()
+            && self.network_policies.is_empty()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("expected kubectl JSON (a Service, a Pod, or a List of them); found {found}")]
+#[error("expected kubectl JSON (a Service, Pod, Namespace or NetworkPolicy, or a List of them); found {found}")]
 pub struct KubernetesImportError {
     pub found: String,
 }
@@ -38,15 +57,26 @@ pub fn import_kubernetes(
             Some(kind) if kind.eq_ignore_ascii_case("Pod") => {
                 objects.pods.push(pod(item, &mut warnings));
             }
+            Some(kind) if kind.eq_ignore_ascii_case("Namespace") => {
+                objects.namespaces.extend(namespaces_from_value(item));
+            }
+            Some(kind) if kind.eq_ignore_ascii_case("NetworkPolicy") => {
+                let imported = policies_from_value(item);
+                objects.network_policies.extend(imported.value);
+                warnings.extend(imported.warnings);
+            }
             other => warnings.push(Warning {
                 object: format!("{} {}", other.unwrap_or("object"), name_of(item)),
                 field: Some("kind".to_owned()),
                 value: other.map(str::to_owned),
-                message: "not a Service or Pod; skipped".to_owned(),
+                message: "not a Service, Pod, Namespace or NetworkPolicy; skipped".to_owned(),
             }),
         }
     }
-    if objects.services.is_empty() && objects.pods.is_empty() {
+    let refused_policies = warnings
+        .iter()
+        .any(|w| w.object.starts_with("NetworkPolicy "));
+    if objects.is_empty() && !refused_policies {
         return Err(KubernetesImportError {
             found: match doc {
                 Value::Object(_) => format!(
@@ -63,9 +93,19 @@ pub fn import_kubernetes(
     })
 }
 
-/// Puts imported objects into a scenario: Services and Pods replace those of the same
-/// name and namespace. Cloud-provider reconciliation is separate (`reconcile`).
+/// Puts imported objects into a scenario: Services, Pods, Namespaces and NetworkPolicies
+/// replace those of the same name (and namespace). Cloud-provider reconciliation is
+/// separate (`reconcile`).
 pub fn merge_into(scenario: &mut Scenario, objects: KubernetesObjects) {
+    for namespace in objects.namespaces {
+        scenario.namespaces.retain(|n| n.name != namespace.name);
+        scenario.namespaces.push(namespace);
+    }
+    let policies = &mut scenario.network_policies.policies;
+    for policy in objects.network_policies {
+        policies.retain(|p| !(p.name == policy.name && p.namespace == policy.namespace));
+        policies.push(policy);
+    }
     for pod in objects.pods {
         scenario
             .pods
@@ -253,7 +293,24 @@ fn pod(item: &Value, warnings: &mut Vec<Warning>) -> Pod {
     let container_ports = containers
         .iter()
         .flat_map(|c| c.get("ports").and_then(Value::as_array).unwrap_or_default())
-        .filter_map(|p| p.get("containerPort").and_then(port_number))
+        .filter_map(|p| {
+            let container_port = p.get("containerPort").and_then(port_number)?;
+            // Named ports are what NetworkPolicy's `port: http` refers to (NP 8).
+            let protocol = match p.get("protocol").and_then(Value::as_str) {
+                Some("UDP") => PolicyProtocol::Udp,
+                Some("SCTP") => PolicyProtocol::Sctp,
+                _ => PolicyProtocol::Tcp,
+            };
+            Some(ContainerPort {
+                container_port,
+                name: p
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned),
+                protocol,
+            })
+        })
         .collect();
     let ready = at(item, &["status", "conditions"])
         .and_then(Value::as_array)

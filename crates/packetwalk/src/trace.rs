@@ -77,6 +77,10 @@ pub enum Action {
     Drop,
     /// The reply passes because the flow is known (NSGs and conntrack are stateful).
     FlowState,
+    /// NetworkPolicy lets the packet through (or does not apply to it).
+    PolicyAllow,
+    /// NetworkPolicy isolates the pod and no rule allows the packet.
+    PolicyDeny,
 }
 
 /// A page of Microsoft's or Kubernetes' documentation.
@@ -131,6 +135,66 @@ pub struct Hop {
     /// says of each backend.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lb: Option<LbDecision>,
+    /// For a NetworkPolicy hop: every policy that selects the pod, and what decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyTable>,
+}
+
+/// The NetworkPolicy stage's decision at one pod, as data (docs/network-policy.md): in
+/// the style of an NSG's evaluation, every policy that selects the pod with its rules,
+/// and the policy, rule, peer and port that let the packet through.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyTable {
+    /// `Ingress` (at the receiving pod) or `Egress` (at the sending pod).
+    pub direction: String,
+    /// The engine, as `az aks show` names it: `none`, `azure`, `calico`, `cilium`.
+    pub engine: String,
+    /// `namespace/name` of the pod the policies select.
+    pub pod: String,
+    /// The other end as the pod sees it: `10.224.0.6 (node aks-nodepool1-0)`.
+    pub peer: String,
+    /// The port the policies see: the pod's own after kube-proxy's DNAT (`TCP 8080`).
+    pub port: String,
+    /// Every policy that selects the pod, in the scenario's order.
+    pub policies: Vec<PolicyRow>,
+    pub allowed: bool,
+    /// The decision in words: `allow-office spec.ingress[0] allows`, `isolated for
+    /// ingress by a and b; no rule allows`.
+    pub verdict: String,
+    /// The rule that let the packet through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<PolicyMatchRow>,
+    /// Where the engine changed the outcome (Cilium's ipBlock).
+    pub notes: Vec<String>,
+}
+
+/// A policy that selects the pod.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyRow {
+    pub name: String,
+    /// `Ingress`, `Egress`, as the API server has them.
+    pub policy_types: Vec<String>,
+    /// It has this hop's direction among its types, so it isolates the pod (NP 1).
+    pub isolates: bool,
+    /// Its rules for this hop's direction, in words (`spec.ingress[0]: from ...; ports ...`).
+    pub rules: Vec<String>,
+    /// One of its rules let the packet through.
+    pub decided: bool,
+}
+
+/// The rule that allowed a packet, and its peer and port that matched.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyMatchRow {
+    pub policy: String,
+    /// `spec.ingress[0]`.
+    pub rule: String,
+    /// `from[1]: ipBlock 198.51.100.0/24`, or `every peer` for a rule without `from`.
+    pub peer: String,
+    /// `ports[0]: TCP 8080`, or `every port` for a rule without `ports`.
+    pub port: String,
 }
 
 /// The load balancer's decision, as data: the rule and probe it used and each backend's
@@ -188,7 +252,8 @@ pub struct Trace {
 }
 
 /// A packet to trace: where from, where to, which protocol. Endpoints are `IP:PORT`
-/// (`[v6]:port`) or the name of a client, pod or node with `:PORT`.
+/// (`[v6]:port`) or the name of a client, pod (`name` or `namespace/name`) or node with
+/// `:PORT`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PacketSpec {
@@ -303,6 +368,7 @@ pub fn trace(scenario: &Scenario, spec: &PacketSpec) -> Result<Trace, TraceError
     };
     let mut warnings = scenario.network_security_groups.import_warnings.clone();
     warnings.extend(crate::scenario::check(scenario));
+    warnings.extend(crate::path::policy_warnings(scenario));
     Ok(Trace {
         verdict,
         delivered_to,
@@ -314,7 +380,8 @@ pub fn trace(scenario: &Scenario, spec: &PacketSpec) -> Result<Trace, TraceError
     })
 }
 
-/// `IP:PORT`, `[v6]:PORT`, or `name:PORT` where name is a client, pod or node.
+/// `IP:PORT`, `[v6]:PORT`, or `name:PORT` where name is a client, pod (`name` or
+/// `namespace/name`), node or public IP.
 pub fn resolve_endpoint(
     scenario: &Scenario,
     field: &'static str,
@@ -346,6 +413,15 @@ pub fn resolve_endpoint(
                 .pods
                 .iter()
                 .find(|p| p.name == name)
+                .and_then(|p| p.ip)
+        })
+        .or_else(|| {
+            // A pod as `namespace/name`, as kubectl names it.
+            let (namespace, pod) = name.split_once('/')?;
+            scenario
+                .pods
+                .iter()
+                .find(|p| p.name == pod && p.namespace_or_default() == namespace)
                 .and_then(|p| p.ip)
         })
         .or_else(|| {
@@ -414,6 +490,7 @@ impl<'a> Walk<'a> {
             spec,
             nsg: None,
             lb: None,
+            policy: None,
         });
     }
 
@@ -488,6 +565,33 @@ pub fn to_text(trace: &Trace) -> String {
             "      see: {} <{}>\n",
             hop.docs.title, hop.docs.url
         ));
+        if let Some(table) = &hop.policy {
+            for policy in &table.policies {
+                out.push_str(&format!(
+                    "      {} {:<40} {:<15} {}\n",
+                    if policy.decided { "=>" } else { "  " },
+                    policy.name,
+                    policy.policy_types.join(","),
+                    if policy.isolates {
+                        if policy.rules.is_empty() {
+                            "isolates; no rules: allows nothing"
+                        } else {
+                            "isolates"
+                        }
+                    } else {
+                        "does not isolate for this direction"
+                    },
+                ));
+                if policy.isolates {
+                    for rule in &policy.rules {
+                        out.push_str(&format!("           {rule}\n"));
+                    }
+                }
+            }
+            for note in &table.notes {
+                out.push_str(&format!("      note: {note}\n"));
+            }
+        }
         if let Some(nsg) = &hop.nsg {
             for rule in &nsg.rules {
                 out.push_str(&format!(

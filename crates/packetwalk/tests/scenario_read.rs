@@ -44,6 +44,22 @@ const BUILT_INS: &[(&str, &str)] = &[
         "pod-egress",
         include_str!("../../../www/scenarios/pod-egress.json"),
     ),
+    (
+        "netpol-default-deny",
+        include_str!("../../../www/scenarios/netpol-default-deny.json"),
+    ),
+    (
+        "netpol-ipblock-cluster",
+        include_str!("../../../www/scenarios/netpol-ipblock-cluster.json"),
+    ),
+    (
+        "netpol-ipblock-local",
+        include_str!("../../../www/scenarios/netpol-ipblock-local.json"),
+    ),
+    (
+        "netpol-cilium",
+        include_str!("../../../www/scenarios/netpol-cilium.json"),
+    ),
 ];
 
 /// What the reader reads, written back by the scenario's `Serialize` and read again, is

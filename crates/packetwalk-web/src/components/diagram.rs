@@ -129,9 +129,9 @@ pub fn highlight(layout: &Layout, trace: Option<&Trace>, step: usize, speed_ms: 
     let last = trace.hops.len().saturating_sub(1) == step;
     let stopped = last && trace.verdict == Verdict::Dropped;
     let outcome = match hop.action {
-        HopAction::NsgDeny | HopAction::Drop => Outcome::Denied,
+        HopAction::NsgDeny | HopAction::PolicyDeny | HopAction::Drop => Outcome::Denied,
         _ if stopped => Outcome::Denied,
-        HopAction::NsgAllow | HopAction::FlowState => Outcome::Allowed,
+        HopAction::NsgAllow | HopAction::PolicyAllow | HopAction::FlowState => Outcome::Allowed,
         HopAction::Deliver if last || trace.verdict == Verdict::Delivered => Outcome::Delivered,
         _ => Outcome::Passing,
     };
@@ -237,7 +237,10 @@ fn callout(layout: &Layout, trace: &Trace, step: usize, stopped: bool) -> Option
     Some(Callout {
         component: hop.component.clone(),
         at: layout.callout_at(&hop.component)?,
-        denied: matches!(hop.action, HopAction::NsgDeny | HopAction::Drop) || stopped,
+        denied: matches!(
+            hop.action,
+            HopAction::NsgDeny | HopAction::PolicyDeny | HopAction::Drop
+        ) || stopped,
         lines,
     })
 }

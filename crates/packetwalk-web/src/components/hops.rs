@@ -83,7 +83,11 @@ fn action_name(action: Action) -> &'static str {
         Action::Send => "send",
         Action::Arrive | Action::Route => "route",
         Action::MatchLbRule | Action::PickBackend => "lb",
-        Action::NsgAllow | Action::NsgDeny | Action::FlowState => "nsg",
+        Action::NsgAllow
+        | Action::NsgDeny
+        | Action::FlowState
+        | Action::PolicyAllow
+        | Action::PolicyDeny => "nsg",
         Action::Dnat | Action::Snat => "nat",
         Action::Deliver => "deliver",
         Action::Drop => "drop",
@@ -92,8 +96,8 @@ fn action_name(action: Action) -> &'static str {
 
 fn hop_class(hop: &Hop) -> &'static str {
     match hop.action {
-        Action::NsgDeny | Action::Drop => "denied",
-        Action::NsgAllow | Action::FlowState => "allowed",
+        Action::NsgDeny | Action::PolicyDeny | Action::Drop => "denied",
+        Action::NsgAllow | Action::PolicyAllow | Action::FlowState => "allowed",
         Action::Deliver => "delivered",
         _ => "neutral",
     }

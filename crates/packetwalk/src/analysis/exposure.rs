@@ -40,6 +40,10 @@ pub struct ExposureExplanation {
     /// `<nsg>/securityRules/<rule>` (or `defaultSecurityRules`) for every allowing rule
     /// on some path to the component.
     pub nsg_rules: Vec<String>,
+    /// `namespace/policy spec.ingress[i]` for every NetworkPolicy rule that lets some of
+    /// the sources into the pod (docs/network-policy.md); empty when no policy isolates it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub network_policy_rules: Vec<String>,
     /// `namespace/name` of the Service whose DNAT reaches a pod.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
@@ -179,6 +183,7 @@ impl Entries {
                     explanation: ExposureExplanation {
                         load_balancing_rule: lb_rule.clone(),
                         nsg_rules: Vec::new(),
+                        network_policy_rules: Vec::new(),
                         service: None,
                         paths: Vec::new(),
                     },
@@ -212,6 +217,37 @@ impl Entries {
     }
 }
 
+impl Entries {
+    /// Adds the NetworkPolicy rules that let a path's sources into a pod to its entry
+    /// (the one [`Entries::add`] made for the same target, protocol and rule).
+    pub(crate) fn add_policy_rules(
+        &mut self,
+        target: Target,
+        protocol: Protocol,
+        lb_rule: &str,
+        rules: &[String],
+    ) {
+        let Some(found) = self.index.get(&target) else {
+            return;
+        };
+        let entries = &mut self.entries;
+        let Some(entry) = found.iter().find_map(|&i| {
+            let e = entries.get(i)?;
+            (e.protocol == protocol && e.explanation.load_balancing_rule == lb_rule).then_some(i)
+        }) else {
+            return;
+        };
+        let Some(entry) = entries.get_mut(entry) else {
+            return;
+        };
+        for rule in rules {
+            if !entry.explanation.network_policy_rules.contains(rule) {
+                entry.explanation.network_policy_rules.push(rule.clone());
+            }
+        }
+    }
+}
+
 pub(crate) fn service_name(service: &Service) -> String {
     format!(
         "{}/{}",
@@ -229,6 +265,7 @@ pub(crate) fn ports_text(ports: &PortSet) -> String {
 pub fn exposure(scenario: &Scenario) -> Exposure {
     let mut warnings = scenario.network_security_groups.import_warnings.clone();
     warnings.extend(crate::scenario::check(scenario));
+    warnings.extend(crate::path::policy_warnings(scenario));
     let mut x = Exposing {
         scenario,
         internet: internet(&scenario_context(scenario)),
@@ -293,6 +330,9 @@ pub fn exposure_to_text(exposure: &Exposure) -> String {
         ));
         for rule in &e.explanation.nsg_rules {
             out.push_str(&format!("    NSG rule: {rule}\n"));
+        }
+        for rule in &e.explanation.network_policy_rules {
+            out.push_str(&format!("    NetworkPolicy rule: {rule}\n"));
         }
         for path in &e.explanation.paths {
             out.push_str(&format!("    path: {path}\n"));

@@ -39,6 +39,10 @@ impl PolicyEngine {
         }
     }
 
+    pub fn is_none(&self) -> bool {
+        *self == PolicyEngine::None
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             PolicyEngine::None => "none",
@@ -46,6 +50,13 @@ impl PolicyEngine {
             PolicyEngine::Calico => "calico",
             PolicyEngine::Cilium => "cilium",
         }
+    }
+}
+
+/// Written as `az aks show` names it.
+impl serde::Serialize for PolicyEngine {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -82,7 +93,7 @@ impl PolicyDirection {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Namespace {
     pub name: String,
     /// Including `kubernetes.io/metadata.name`, which the API server sets (NP 10).
@@ -400,7 +411,8 @@ fn peer_match(
         .map(Some)
 }
 
-fn port_match(rule: &PolicyRule, packet: &PolicyPacket<'_>) -> Option<Option<usize>> {
+/// `Some(index)` of the matching port, `Some(None)` for a rule open to every port.
+pub(crate) fn port_match(rule: &PolicyRule, packet: &PolicyPacket<'_>) -> Option<Option<usize>> {
     if rule.ports.is_empty() {
         return Some(None);
     }

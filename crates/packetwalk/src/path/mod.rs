@@ -24,9 +24,9 @@
 //! - [`nsg`]: the subnet's and the NIC's NSGs, in Azure's order for the direction.
 //! - [`kube_proxy`]: the Service a packet is for, the endpoint, DNAT and SNAT; the
 //!   SNATed hop to a pod on another node.
-//! - NetworkPolicy (issue 15 §2, not yet): ingress at the destination pod after
+//! - [`network_policy`]: Kubernetes NetworkPolicy, ingress at the destination pod after
 //!   kube-proxy's DNAT ([`at_pod`], and the last step of [`expose_services`]), egress at
-//!   the source pod ([`leave`]).
+//!   the sending pod ([`route`], or after its own node's kube-proxy in [`into_cluster`]).
 //! - [`node`]: a packet that stays on its node, the route between nodes, kubenet's
 //!   masquerade, and a packet for the node itself.
 //! - [`pod`]: the pod's ports and readiness.
@@ -36,6 +36,7 @@
 mod egress;
 pub(crate) mod kube_proxy;
 pub(crate) mod load_balancer;
+mod network_policy;
 mod node;
 pub(crate) mod nsg;
 mod pod;
@@ -47,13 +48,15 @@ use crate::analysis::exposure::{ExposedKind, Exposing, Reached};
 use crate::analysis::space::{AddrSet, PortSet, Region};
 use crate::component;
 use crate::model::{Direction, Protocol};
-use crate::scenario::{NetworkPlugin, Node, Pod, Service};
+use crate::scenario::{ExternalTrafficPolicy, NetworkPlugin, Node, Pod, Service};
 use crate::trace::{Action, Doc, End, Walk, AKS_NETWORK};
 use load_balancer::FrontendOf;
 use public_ip::Frontend;
 use source::Origin;
 use std::net::IpAddr;
 use std::ops::ControlFlow::{self, Break, Continue};
+
+pub(crate) use network_policy::warnings as policy_warnings;
 
 /// What a stage makes of the packet: it goes on (with what the stage found), or its walk
 /// ends there (dropped, or answered by the stage itself). A route's stages are chained
@@ -67,6 +70,7 @@ pub(crate) fn docs(kind: &str, action: Action, plugin: NetworkPlugin) -> Doc {
         "lb" => load_balancer::docs(action),
         "nsg" => nsg::DOC,
         "kube-proxy" => kube_proxy::docs(action),
+        "netpol" => network_policy::DOC,
         "node" | "subnet" => node::docs(action, plugin),
         _ => AKS_NETWORK,
     }
@@ -88,6 +92,15 @@ pub(crate) fn walk(w: &mut Walk<'_>) -> End {
 /// Which stages the packet meets depends on its destination.
 fn route<'a>(w: &mut Walk<'a>, origin: &Origin<'a>) -> Step<End> {
     let dst = w.packet.destination_ip;
+    // A pod's egress policies, as the packet leaves it; for a Service's cluster IP or its
+    // own node's address, after that node's kube-proxy (`into_cluster`).
+    if let Origin::Pod(pod, node) = origin {
+        let own_kube_proxy =
+            w.service_by_cluster_ip(dst).is_some() || node.nic.private_ip_address == Some(dst);
+        if !own_kube_proxy {
+            network_policy::egress(w, pod)?;
+        }
+    }
     if let Some(frontend) = load_balancer::frontend_of(w.s, dst) {
         return via_frontend(w, origin, &frontend);
     }
@@ -130,23 +143,31 @@ fn via_frontend<'a>(w: &mut Walk<'a>, origin: &Origin<'a>, frontend: &FrontendOf
     public_ip::arrive(w, origin, frontend)?;
     let node = load_balancer::forward(w, frontend)?;
     nsg::check(w, node, Direction::Inbound)?;
-    into_cluster(w, node, false)
+    into_cluster(w, node, false, None)
 }
 
 fn to_cluster_ip<'a>(w: &mut Walk<'a>, origin: &Origin<'a>, service: &'a Service) -> Step<End> {
     let (Origin::Pod(_, node) | Origin::Node(node)) = origin else {
         return Break(kube_proxy::outside_cluster(w, service));
     };
-    into_cluster(w, node, true)
+    into_cluster(w, node, true, sending_pod(origin))
+}
+
+/// The pod that sent the packet, if a pod did.
+fn sending_pod<'a>(origin: &Origin<'a>) -> Option<&'a Pod> {
+    match origin {
+        Origin::Pod(pod, _) => Some(pod),
+        _ => None,
+    }
 }
 
 fn to_node<'a>(w: &mut Walk<'a>, origin: &Origin<'a>, node: &'a Node) -> Step<End> {
     if node::same_node(w, origin, node) {
-        return into_cluster(w, node, true);
+        return into_cluster(w, node, true, sending_pod(origin));
     }
     leave(w, origin)?;
     nsg::check(w, node, Direction::Inbound)?;
-    into_cluster(w, node, false)
+    into_cluster(w, node, false, None)
 }
 
 /// To a pod's own address, past kube-proxy.
@@ -174,7 +195,6 @@ fn to_internet<'a>(w: &mut Walk<'a>, origin: &Origin<'a>, node: &'a Node) -> Ste
 
 /// A packet that starts in the cluster leaves through its node's NSGs, outbound.
 fn leave<'a>(w: &mut Walk<'a>, origin: &Origin<'a>) -> Step<()> {
-    // NetworkPolicy's egress stage, at the source pod, goes before the NSGs here.
     match origin {
         Origin::Pod(_, node) | Origin::Node(node) => nsg::check(w, node, Direction::Outbound),
         _ => Continue(()),
@@ -182,9 +202,21 @@ fn leave<'a>(w: &mut Walk<'a>, origin: &Origin<'a>) -> Step<()> {
 }
 
 /// At a node: kube-proxy, then the pod (across the VNet if it lives on another node), or
-/// the node itself when no Service matches.
-fn into_cluster<'a>(w: &mut Walk<'a>, node: &'a Node, already_snat: bool) -> Step<End> {
-    let Some(pod) = kube_proxy::forward(w, node, already_snat)? else {
+/// the node itself when no Service matches. `sender`: the pod on this node that sent the
+/// packet, whose egress policies see the destination kube-proxy rewrote.
+fn into_cluster<'a>(
+    w: &mut Walk<'a>,
+    node: &'a Node,
+    already_snat: bool,
+    sender: Option<&'a Pod>,
+) -> Step<End> {
+    let first = w.hops.len();
+    let forwarded = kube_proxy::forward(w, node, already_snat);
+    let forwarded = network_policy::in_kube_proxys_place(w, first, forwarded)?;
+    if let Some(sender) = sender {
+        network_policy::egress(w, sender)?;
+    }
+    let Some(pod) = forwarded else {
         return Continue(node::deliver(w, node));
     };
     if let Some(pod_node) = w.node_named(&pod.node).filter(|n| n.name != node.name) {
@@ -197,8 +229,9 @@ fn into_cluster<'a>(w: &mut Walk<'a>, node: &'a Node, already_snat: bool) -> Ste
 
 /// The stages at the destination pod.
 fn at_pod<'a>(w: &mut Walk<'a>, pod: &'a Pod) -> Step<End> {
-    // NetworkPolicy's ingress stage goes here: after kube-proxy's DNAT, so it sees the
-    // pod's port, and the source as the pod sees it.
+    // After kube-proxy's DNAT, so the policies see the pod's port, and the source as the
+    // pod sees it.
+    network_policy::ingress(w, pod)?;
     Continue(pod::deliver(w, pod))
 }
 
@@ -312,13 +345,32 @@ fn expose_services(
             {
                 continue;
             }
-            // NetworkPolicy's ingress stage goes here, as in `at_pod`.
+            // The pod's ingress policies, as in `at_pod`.
+            let seen = match service.external_traffic_policy {
+                ExternalTrafficPolicy::Cluster => network_policy::Seen::Node {
+                    ip: node_ip,
+                    own: pod.node == node.name,
+                },
+                ExternalTrafficPolicy::Local => network_policy::Seen::Client,
+            };
+            let (sources, policy_rules) = match network_policy::expose_ingress(
+                x,
+                pod,
+                seen,
+                at.protocol,
+                target_port,
+                &passed.region.sources,
+            ) {
+                network_policy::Exposed::Open => (None, Vec::new()),
+                network_policy::Exposed::Passed { sources, rules } => (sources, rules),
+                network_policy::Exposed::Closed => continue,
+            };
             x.entries.add(
                 Reached {
                     target: (ExposedKind::Pod, pod_index),
                     protocol: at.protocol,
                     ports: &PortSet::single(target_port),
-                    sources: &passed.region.sources,
+                    sources: sources.as_ref().unwrap_or(&passed.region.sources),
                     rules: &rules,
                     service: Some(service),
                     path_key: (node_index, Some((service_index, target_port))),
@@ -328,6 +380,14 @@ fn expose_services(
                 || component::pod(&pod.name),
                 || kube_proxy::path_text(entry_path, service, node, pod, pod_ip, target_port),
             );
+            if !policy_rules.is_empty() {
+                x.entries.add_policy_rules(
+                    (ExposedKind::Pod, pod_index),
+                    at.protocol,
+                    &at.front.rule.name,
+                    &policy_rules,
+                );
+            }
         }
     }
 }

@@ -112,6 +112,7 @@ pub(super) fn check<'a>(w: &mut Walk<'a>, node: &'a Node, direction: Direction) 
             docs: docs_for(&id, Action::NsgAllow, w.s.network_plugin),
             nsg: Some(evaluation),
             lb: None,
+            policy: None,
         });
         if denied {
             return Break(End::Dropped {

@@ -26,7 +26,7 @@ pub(super) fn deliver(w: &mut Walk<'_>, pod: &Pod) -> End {
     let p = w.packet;
     if !pod.container_ports.is_empty()
         && p.protocol.has_ports()
-        && !pod.container_ports.contains(&p.destination_port)
+        && !pod.declares_port(p.destination_port)
     {
         return w.drop(
             component::pod(&pod.name),
@@ -38,7 +38,7 @@ pub(super) fn deliver(w: &mut Walk<'_>, pod: &Pod) -> End {
                 "The pod's containers listen on {}; the connection is refused.",
                 pod.container_ports
                     .iter()
-                    .map(u16::to_string)
+                    .map(|c| c.container_port.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -77,7 +77,7 @@ pub(super) fn deliver(w: &mut Walk<'_>, pod: &Pod) -> End {
 /// Whether a (ready) endpoint listens on `port`; noted when it does not. The exposure
 /// follows protocols with ports only.
 pub(super) fn listens(pod: &Pod, port: u16, notes: &mut Vec<String>) -> bool {
-    if !pod.container_ports.is_empty() && !pod.container_ports.contains(&port) {
+    if !pod.container_ports.is_empty() && !pod.declares_port(port) {
         notes.push(format!(
             "Pod {} does not listen on {port}: connections are refused.",
             pod.name

@@ -57,6 +57,16 @@ pub(super) fn back(w: &mut Walk<'_>) {
                     "§1",
                 );
             }
+            Action::PolicyAllow => {
+                w.hop(
+                    hop.component.clone(),
+                    Action::FlowState,
+                    Leg::Return,
+                    "NetworkPolicy: the reply of an allowed connection passes".to_owned(),
+                    "Policies act on connections: the reply traffic of a connection they allowed is implicitly allowed, without a rule (Kubernetes, Network Policies: \"The two sorts of pod isolation\").".to_owned(),
+                    "NP 3",
+                );
+            }
             Action::PickBackend | Action::Arrive | Action::Route => {
                 w.hop(
                     hop.component.clone(),

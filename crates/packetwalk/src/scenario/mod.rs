@@ -11,6 +11,7 @@
 use crate::export::to_az_json;
 use crate::json;
 use crate::model::{NetworkSecurityGroup, Warning};
+use crate::netpol::{policy_to_value, Namespace, NetworkPolicy, PolicyEngine, PolicyProtocol};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +42,13 @@ pub struct Scenario {
     /// Where the facts come from (a blog post, a lab); shown in the page.
     pub source: Option<String>,
     pub network_plugin: NetworkPlugin,
+    /// `networkPolicy`: the engine that enforces NetworkPolicy, as `az aks show` names it
+    /// in `networkProfile.networkPolicy` (docs/network-policy.md, NP 12).
+    #[serde(
+        rename = "networkPolicy",
+        skip_serializing_if = "PolicyEngine::is_none"
+    )]
+    pub network_policy_engine: PolicyEngine,
     /// The node resource group (`MC_...`).
     pub resource_group: Option<String>,
     pub location: Option<String>,
@@ -50,6 +58,14 @@ pub struct Scenario {
     pub nodes: Vec<Node>,
     pub pods: Vec<Pod>,
     pub services: Vec<Service>,
+    /// The namespaces and their labels, which policies' namespace selectors match (every
+    /// namespace also carries `kubernetes.io/metadata.name`, NP 10).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<Namespace>,
+    /// NetworkPolicy objects, as kubectl JSON; written back with the API server's
+    /// defaults filled in.
+    #[serde(skip_serializing_if = "PolicySet::is_empty")]
+    pub network_policies: PolicySet,
     /// The public load balancer AKS names `kubernetes`.
     pub load_balancer: Option<LoadBalancer>,
     /// `kubernetes-internal`: the load balancer of Services annotated
@@ -111,6 +127,37 @@ impl Serialize for NsgSet {
     }
 }
 
+/// The scenario's NetworkPolicy objects with what their import found: a policy the API
+/// server would refuse is left out, with a warning naming it and the field. In JSON, a
+/// list of kubectl NetworkPolicy objects (as people write them for `kubectl apply`, or as
+/// `kubectl get -o json` prints them); written back as kubectl JSON.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PolicySet {
+    pub policies: Vec<NetworkPolicy>,
+    pub import_warnings: Vec<Warning>,
+}
+
+impl PolicySet {
+    pub fn is_empty(&self) -> bool {
+        self.policies.is_empty()
+    }
+}
+
+impl From<Vec<NetworkPolicy>> for PolicySet {
+    fn from(policies: Vec<NetworkPolicy>) -> PolicySet {
+        PolicySet {
+            policies,
+            import_warnings: Vec::new(),
+        }
+    }
+}
+
+impl Serialize for PolicySet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.policies.iter().map(policy_to_value))
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VirtualNetwork {
@@ -167,8 +214,74 @@ pub struct Pod {
     pub ip: Option<IpAddr>,
     pub node: String,
     pub ready: bool,
-    pub container_ports: Vec<u16>,
+    /// The containers' ports. Empty: any port is accepted.
+    pub container_ports: Vec<ContainerPort>,
     pub image: Option<String>,
+}
+
+impl Pod {
+    /// `metadata.namespace`, `default` when absent (as `kubectl apply` places it).
+    pub fn namespace_or_default(&self) -> &str {
+        self.namespace.as_deref().unwrap_or("default")
+    }
+
+    /// Whether a container declares `port` (any protocol).
+    pub fn declares_port(&self, port: u16) -> bool {
+        self.container_ports
+            .iter()
+            .any(|c| c.container_port == port)
+    }
+}
+
+/// A container port: a number, or, for NetworkPolicy's named ports (NP 8), a name and
+/// protocol with it. In JSON a bare number (`8080`) or `{"name": "http",
+/// "containerPort": 8080, "protocol": "TCP"}`; written as a number when it has no name
+/// and its protocol is TCP.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerPort {
+    pub container_port: u16,
+    pub name: Option<String>,
+    /// TCP unless said otherwise, as in Kubernetes.
+    pub protocol: PolicyProtocol,
+}
+
+impl Default for ContainerPort {
+    fn default() -> ContainerPort {
+        ContainerPort::from(0)
+    }
+}
+
+impl From<u16> for ContainerPort {
+    fn from(container_port: u16) -> ContainerPort {
+        ContainerPort {
+            container_port,
+            name: None,
+            protocol: PolicyProtocol::Tcp,
+        }
+    }
+}
+
+/// A port compares with its number.
+impl PartialEq<u16> for ContainerPort {
+    fn eq(&self, other: &u16) -> bool {
+        self.container_port == *other
+    }
+}
+
+impl Serialize for ContainerPort {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        if self.name.is_none() && self.protocol == PolicyProtocol::Tcp {
+            return serializer.serialize_u16(self.container_port);
+        }
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(name) = &self.name {
+            map.serialize_entry("name", name)?;
+        }
+        map.serialize_entry("containerPort", &self.container_port)?;
+        map.serialize_entry("protocol", self.protocol.as_str())?;
+        map.end()
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

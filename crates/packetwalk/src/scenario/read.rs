@@ -12,12 +12,13 @@
 //! ASCII case (`privateIPAddress`), as [`json::Value::get`] does.
 
 use super::{
-    Client, ExternalTrafficPolicy, FrontendIpConfiguration, LoadBalancer, LoadBalancingRule,
-    NamedFlow, NetworkInterface, NetworkPlugin, Node, NsgSet, Pod, Probe, PublicIp, Route,
-    Scenario, Service, ServicePort, ServiceType, Subnet, VirtualNetwork,
+    Client, ContainerPort, ExternalTrafficPolicy, FrontendIpConfiguration, LoadBalancer,
+    LoadBalancingRule, NamedFlow, NetworkInterface, NetworkPlugin, Node, NsgSet, Pod, PolicySet,
+    Probe, PublicIp, Route, Scenario, Service, ServicePort, ServiceType, Subnet, VirtualNetwork,
 };
 use crate::import::{decimal, import_nsgs};
 use crate::json::Value;
+use crate::netpol::{policies_from_value, Namespace, PolicyEngine, PolicyProtocol, NAME_LABEL};
 use ipnet::IpNet;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -53,6 +54,7 @@ pub fn from_value(doc: &Value) -> Result<Scenario, ReadError> {
         description: o.string("description")?,
         source: o.opt_string("source")?,
         network_plugin: o.opt("networkPlugin", network_plugin)?.unwrap_or_default(),
+        network_policy_engine: o.opt("networkPolicy", policy_engine)?.unwrap_or_default(),
         resource_group: o.opt_string("resourceGroup")?,
         location: o.opt_string("location")?,
         vnet: o.opt("vnet", vnet)?.unwrap_or_default(),
@@ -69,6 +71,10 @@ pub fn from_value(doc: &Value) -> Result<Scenario, ReadError> {
         nodes: o.list("nodes", node)?,
         pods: o.list("pods", pod)?,
         services: o.list("services", service)?,
+        namespaces: o.list("namespaces", namespace)?,
+        network_policies: o
+            .opt("networkPolicies", network_policies)?
+            .unwrap_or_default(),
         load_balancer: o.opt("loadBalancer", load_balancer)?,
         internal_load_balancer: o.opt("internalLoadBalancer", load_balancer)?,
         public_ips: o.list("publicIps", public_ip)?,
@@ -85,6 +91,79 @@ fn network_plugin(v: &Value, at: &At) -> Result<NetworkPlugin, ReadError> {
         "kubenet" | "Kubenet" => Ok(NetworkPlugin::Kubenet),
         other => Err(one_of(at, other, &["azure", "kubenet"])),
     }
+}
+
+fn policy_engine(v: &Value, at: &At) -> Result<PolicyEngine, ReadError> {
+    let text = string(v, at)?;
+    PolicyEngine::parse(&text)
+        .ok_or_else(|| one_of(at, &text, &["none", "azure", "calico", "cilium"]))
+}
+
+/// A kubectl Namespace object (`metadata.name`, `metadata.labels`) or `{name, labels}`;
+/// either way with the `kubernetes.io/metadata.name` label the API server sets (NP 10).
+fn namespace(v: &Value, at: &At) -> Result<Namespace, ReadError> {
+    let o = Obj::of(v, at)?;
+    if let Some(kind) = o.opt_string("kind")? {
+        if kind != "Namespace" {
+            return Err(one_of(&At::Key(at, "kind"), &kind, &["Namespace"]));
+        }
+    }
+    let (name, mut labels) = match o.field("metadata") {
+        Some(meta) => {
+            let at = At::Key(at, "metadata");
+            let m = Obj::of(meta, &at)?;
+            (m.string("name")?, m.map("labels", string)?)
+        }
+        None => (o.string("name")?, o.map("labels", string)?),
+    };
+    if name.is_empty() {
+        return Err(At::Key(at, "name").error("missing: a namespace needs its name".into()));
+    }
+    labels
+        .entry(NAME_LABEL.to_owned())
+        .or_insert_with(|| name.clone());
+    Ok(Namespace { name, labels })
+}
+
+/// A list of NetworkPolicy objects (or a kubectl `List` of them). A policy the API server
+/// would refuse is left out with a warning (`netpol::policies_from_value`); an item that
+/// is no NetworkPolicy is an error. An item without `kind` is taken as a NetworkPolicy.
+fn network_policies(v: &Value, at: &At) -> Result<PolicySet, ReadError> {
+    let list_at;
+    let (items, at) = match v.get("items") {
+        Some(items) => {
+            list_at = At::Key(at, "items");
+            (items, &list_at)
+        }
+        None => (v, at),
+    };
+    let Value::Array(items) = items else {
+        return Err(at.error(format!(
+            "expected an array of NetworkPolicy objects, got {}",
+            shown(items)
+        )));
+    };
+    let mut policies = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = At::Index(at, i);
+        let o = Obj::of(item, &at)?;
+        match o.opt_string("kind")? {
+            Some(kind) if kind == "NetworkPolicy" => policies.push(item.clone()),
+            Some(kind) => {
+                return Err(one_of(&At::Key(&at, "kind"), &kind, &["NetworkPolicy"]));
+            }
+            None => {
+                let mut members = item.as_object().unwrap_or_default().to_vec();
+                members.push(("kind".to_owned(), Value::String("NetworkPolicy".to_owned())));
+                policies.push(Value::Object(members));
+            }
+        }
+    }
+    let imported = policies_from_value(&Value::Array(policies));
+    Ok(PolicySet {
+        policies: imported.value,
+        import_warnings: imported.warnings,
+    })
 }
 
 fn vnet(v: &Value, at: &At) -> Result<VirtualNetwork, ReadError> {
@@ -145,9 +224,36 @@ fn pod(v: &Value, at: &At) -> Result<Pod, ReadError> {
         ip: o.opt("ip", ip)?,
         node: o.string("node")?,
         ready: o.opt("ready", boolean)?.unwrap_or_default(),
-        container_ports: o.list("containerPorts", port)?,
+        container_ports: o.list("containerPorts", container_port)?,
         image: o.opt_string("image")?,
     })
+}
+
+/// A port number, or `{name, containerPort, protocol}` as a Pod's container port.
+fn container_port(v: &Value, at: &At) -> Result<ContainerPort, ReadError> {
+    if let Value::Number(_) = v {
+        return port(v, at).map(ContainerPort::from);
+    }
+    let o = Obj::of(v, at).map_err(|_| {
+        at.error(format!(
+            "expected a port number or {{\"name\", \"containerPort\", \"protocol\"}}, got {}",
+            shown(v)
+        ))
+    })?;
+    Ok(ContainerPort {
+        container_port: o.required("containerPort", port)?,
+        name: o.opt_string("name")?,
+        protocol: o.opt("protocol", protocol)?.unwrap_or(PolicyProtocol::Tcp),
+    })
+}
+
+fn protocol(v: &Value, at: &At) -> Result<PolicyProtocol, ReadError> {
+    match string(v, at)?.as_str() {
+        "TCP" => Ok(PolicyProtocol::Tcp),
+        "UDP" => Ok(PolicyProtocol::Udp),
+        "SCTP" => Ok(PolicyProtocol::Sctp),
+        other => Err(one_of(at, other, &["TCP", "UDP", "SCTP"])),
+    }
 }
 
 fn service(v: &Value, at: &At) -> Result<Service, ReadError> {
