@@ -647,7 +647,7 @@ fn between_subnets(scenario: &Scenario, found: &mut Vec<Pitfall>) {
                 .iter()
                 .find(|p| p.ip.is_some() && node_subnet(scenario, &p.node) == Some(to))
                 .map(|p| {
-                    let port = p.container_ports.first().copied().unwrap_or(80);
+                    let port = p.container_ports.first().map_or(80, |c| c.container_port);
                     (component::pod(&p.name), p.ip, port)
                 })
                 .or_else(|| {
