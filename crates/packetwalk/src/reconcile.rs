@@ -1129,8 +1129,16 @@ fn remove_azure_objects(
         }
     };
     let owned = |name: &str| name == prefix || name.starts_with(&format!("{prefix}-"));
+    let mut released: Vec<String> = Vec::new();
     let lbs = scenario.load_balancer.iter_mut();
     for lb in lbs.chain(scenario.internal_load_balancer.iter_mut()) {
+        // The frontends this Service's rules use: its own, or one it shares.
+        let used_by: Vec<String> = lb
+            .load_balancing_rules
+            .iter()
+            .filter(|r| owned(&r.name))
+            .map(|r| r.frontend_ip_configuration.clone())
+            .collect();
         for r in lb.load_balancing_rules.iter().filter(|r| owned(&r.name)) {
             say(format!("load-balancing rule {} removed", r.name));
         }
@@ -1139,42 +1147,52 @@ fn remove_azure_objects(
             say(format!("health probe {} removed", p.name));
         }
         lb.probes.retain(|p| !owned(&p.name));
-        // The frontend stays while another Service's rules use it
+        // The frontend stays while another Service's rules or the outbound rule use it
         // (`isFrontendIPConfigUnsafeToDelete`).
         let in_use: Vec<String> = lb
             .load_balancing_rules
             .iter()
             .map(|r| r.frontend_ip_configuration.clone())
+            .chain(lb.outbound_frontend.clone())
             .collect();
-        for f in lb
-            .frontend_ip_configurations
-            .iter()
-            .filter(|f| owned(&f.name))
-        {
-            if in_use.contains(&f.name) {
+        // A frontend that only this Service's rules used goes, even if another Service
+        // made it (the last of the Services sharing an address).
+        let gone = |f: &FrontendIpConfiguration| {
+            !in_use.contains(&f.name) && (owned(&f.name) || used_by.contains(&f.name))
+        };
+        for f in &lb.frontend_ip_configurations {
+            if gone(f) {
+                say(format!("frontend IP configuration {} removed", f.name));
+                released.extend(f.public_ip_address.clone());
+            } else if owned(&f.name) {
                 say(format!(
-                    "frontend IP configuration {} kept: other Services' rules use it",
+                    "frontend IP configuration {} kept: other Services' rules (or the outbound rule) use it",
                     f.name
                 ));
-            } else {
-                say(format!("frontend IP configuration {} removed", f.name));
             }
         }
-        lb.frontend_ip_configurations
-            .retain(|f| !owned(&f.name) || in_use.contains(&f.name));
+        lb.frontend_ip_configurations.retain(|f| !gone(f));
     }
-    // The public IP goes with the last frontend that has it.
+    // The cloud provider's own public IPs (`kubernetes-<prefix>`, `getPublicIPName`) go
+    // with the last frontend that has them; a public IP the Service only named
+    // (`azure-pip-name`, `loadBalancerIP`) is the user's and stays.
     let public_ip_name = format!("kubernetes-{prefix}");
-    let still_used = scenario
-        .load_balancer
-        .iter()
-        .flat_map(|lb| &lb.frontend_ip_configurations)
-        .any(|f| f.public_ip_address.as_deref() == Some(public_ip_name.as_str()));
-    if !still_used {
-        if scenario.public_ips.iter().any(|p| p.name == public_ip_name) {
-            say(format!("public IP {public_ip_name} released"));
+    if !released.contains(&public_ip_name) {
+        released.push(public_ip_name);
+    }
+    for name in released {
+        let still_used = scenario
+            .load_balancer
+            .iter()
+            .flat_map(|lb| &lb.frontend_ip_configurations)
+            .any(|f| f.public_ip_address.as_deref() == Some(name.as_str()));
+        if still_used || !name.starts_with("kubernetes-") {
+            continue;
         }
-        scenario.public_ips.retain(|p| p.name != public_ip_name);
+        if scenario.public_ips.iter().any(|p| p.name == name) {
+            say(format!("public IP {name} released"));
+        }
+        scenario.public_ips.retain(|p| p.name != name);
     }
     let frontend = service.ingress_ip;
     // Other Services on the same address keep it in the shared rules for their ports
