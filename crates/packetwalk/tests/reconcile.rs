@@ -246,6 +246,86 @@ fn an_internal_load_balancer_gets_a_private_frontend_and_no_allow_rule() {
         .unwrap()
         .security_rules
         .is_empty());
+    // cloud-provider-azure v1.28.14, `getServiceLoadBalancerName`: the internal Service
+    // goes on `kubernetes-internal` (the cluster's name plus `-internal`), created here,
+    // with the subnet's private IP as its frontend; the public load balancer is untouched.
+    let ilb = s.internal_load_balancer.as_ref().unwrap();
+    assert_eq!(ilb.name, "kubernetes-internal");
+    assert_eq!(
+        ilb.frontend_ip_configurations[0].private_ip_address,
+        Some(ip)
+    );
+    assert_eq!(
+        ilb.load_balancing_rules[0].name,
+        "a094204ca555d11e9b1619a6af760136-TCP-8080"
+    );
+    assert_eq!(
+        s.load_balancer,
+        load("blog-part4-before-service").load_balancer
+    );
+    assert_eq!(s.public_ips, load("blog-part4-before-service").public_ips);
+    // Deleting it deletes the load balancer with its last frontend
+    // (`cleanOrphanedLoadBalancer`).
+    let changes = delete_service(&mut s, "kuard-vnode", None, RuleNaming::PerService);
+    assert!(s.internal_load_balancer.is_none(), "{changes:#?}");
+}
+
+#[test]
+fn a_shared_address_keeps_the_other_services_consolidated_rule() {
+    // cloud-provider-azure HEAD 7b31c76, `AccessControl.CleanSecurityGroup` keeps a
+    // destination in the rules for the ports other Services on the address still use
+    // (`retainPortRanges`); "Multiple Services Sharing One IP Address",
+    // https://kubernetes-sigs.github.io/cloud-provider-azure/topics/shared-ip.
+    let mut s = load("blog-part4-before-service");
+    apply_service(&mut s, kuard_service(), RuleNaming::Consolidated).unwrap();
+    let mut second = kuard_service();
+    second.name = "kuard-admin".into();
+    second.uid = Some("1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9".into());
+    second.ports[0].port = 9090;
+    second.ports[0].node_port = None;
+    second.ingress_ip = None;
+    second.load_balancer_ip = Some("203.0.113.10".parse().unwrap());
+    apply_service(&mut s, second, RuleNaming::Consolidated).unwrap();
+    let lb = s.load_balancer.as_ref().unwrap();
+    assert_eq!(
+        lb.frontend_ip_configurations.len(),
+        2,
+        "one frontend shared"
+    );
+    let rules = |s: &Scenario| {
+        s.network_security_groups
+            .get("aks-agentpool-26711606-nsg")
+            .unwrap()
+            .security_rules
+            .iter()
+            .map(|r| (r.name.clone(), r.destination.clone()))
+            .collect::<Vec<_>>()
+    };
+    let kuard_rule = consolidated_allow_name(Protocol::Tcp, &["Internet".into()], &[8080]);
+    let admin_rule = consolidated_allow_name(Protocol::Tcp, &["Internet".into()], &[9090]);
+    let shared = AddressSpec::Prefixes(vec![AddressPrefix::Cidr(
+        "203.0.113.10/32".parse().unwrap(),
+    )]);
+    assert_eq!(
+        rules(&s),
+        [
+            (kuard_rule.clone(), shared.clone()),
+            (admin_rule.clone(), shared.clone())
+        ]
+    );
+    let changes = delete_service(&mut s, "kuard-admin", None, RuleNaming::Consolidated);
+    assert_eq!(rules(&s), [(kuard_rule, shared)], "{changes:#?}");
+    assert!(changes
+        .iter()
+        .any(|c| c == "load-balancing rule a1f2e3d4c5b6a49788695a4b3c2d1e0f-TCP-9090 removed"));
+    let mut after = s.clone();
+    after.flows = load("blog-part4").flows;
+    assert_eq!(
+        trace_named(&after, Some("internet-to-kuard"))
+            .unwrap()
+            .verdict,
+        Verdict::Delivered
+    );
 }
 
 #[test]
