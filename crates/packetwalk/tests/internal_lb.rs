@@ -664,3 +664,51 @@ fn azure_pip_name_and_load_balancer_ip_use_an_existing_public_ip() {
     );
     assert_eq!(s, before);
 }
+
+/// The hand-made scenario and `packetwalk import` of the same documents
+/// (`packetwalk::cluster`) take every packet above the same way: same verdict, same end,
+/// same backend. (The two were written independently; the README beside the scenario
+/// says what each part was read from.)
+#[test]
+fn the_hand_made_scenario_and_the_import_agree() {
+    use packetwalk::cluster::{import_cluster, Document};
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/cluster/two-pools");
+    let mut docs: Vec<(String, Value)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .map(|n| {
+            let value =
+                serde_json::from_str(&std::fs::read_to_string(dir.join(&n)).unwrap()).unwrap();
+            (n, value)
+        })
+        .collect();
+    docs.sort_by(|a, b| a.0.cmp(&b.0));
+    let documents: Vec<Document<'_>> = docs
+        .iter()
+        .map(|(name, value)| Document { name, value })
+        .collect();
+    let imported = import_cluster(&documents).value;
+    let by_hand = fixture();
+    let packets = [
+        ("10.100.1.10:52003", "10.10.0.66:8080"),
+        ("10.100.2.20:52005", "10.10.0.66:8080"),
+        ("203.0.113.50:50123", "10.10.0.66:8080"),
+        ("203.0.113.50:50123", "198.51.100.24:80"),
+        ("10.10.0.27:41000", "10.10.0.66:8080"),
+        ("10.10.8.10:52000", "10.10.0.66:8080"),
+        ("10.10.8.10:52000", "10.10.0.66:9090"),
+    ];
+    for (from, to) in packets {
+        let outcome = |s: &Scenario| {
+            let t = packet(s, from, to);
+            let picked = t
+                .hops
+                .iter()
+                .find(|h| h.action == Action::PickBackend)
+                .map(|h| h.summary.clone());
+            (t.verdict, t.delivered_to, t.dropped_at, picked)
+        };
+        assert_eq!(outcome(&by_hand), outcome(&imported), "{from} -> {to}");
+    }
+}
