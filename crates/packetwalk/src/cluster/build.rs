@@ -16,7 +16,7 @@ use crate::scenario::{
     NetworkPlugin, Node, NsgSet, Pod, Probe, PublicIp, Route, Scenario, Service, ServiceType,
     Subnet, VirtualNetwork,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 /// Everything read from the documents, before it is joined.
@@ -173,17 +173,14 @@ pub(super) fn scenario(read: Read, notes: &mut Notes) -> Scenario {
     scenario
 }
 
+/// The first of the items of each key, in order.
 fn dedupe_by<T: Clone>(items: &[T], key: impl Fn(&T) -> String) -> Vec<T> {
-    let mut seen: Vec<String> = Vec::new();
-    let mut out = Vec::new();
-    for item in items {
-        let k = key(item);
-        if !seen.contains(&k) {
-            seen.push(k);
-            out.push(item.clone());
-        }
-    }
-    out
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    items
+        .iter()
+        .filter(|item| seen.insert(key(item)))
+        .cloned()
+        .collect()
 }
 
 fn dedupe_nics(nics: &[(String, Nic)]) -> Vec<(String, Nic)> {
@@ -821,19 +818,26 @@ fn services(read: &Read, notes: &mut Notes) -> Vec<Service> {
     let all = dedupe_by(&read.services, |s| {
         qualified(s.service.namespace.as_deref(), &s.service.name)
     });
+    // Looked up once: a large cluster has thousands of pods and slices.
+    let host_network_pods: Vec<&KubePod> = read.pods.iter().filter(|p| p.host_network).collect();
+    let mut slices_of: BTreeMap<(Option<&str>, &str), Vec<&Slice>> = BTreeMap::new();
+    for slice in &read.slices {
+        if let Some(service) = slice.service.as_deref() {
+            slices_of
+                .entry((slice.namespace.as_deref(), service))
+                .or_default()
+                .push(slice);
+        }
+    }
     let mut out = Vec::new();
     for ks in all {
         let mut service = ks.service;
         let shown = qualified(service.namespace.as_deref(), &service.name);
         let object = format!("{}, Service {shown}", ks.doc);
-        let slices: Vec<&Slice> = read
-            .slices
-            .iter()
-            .filter(|s| {
-                s.service.as_deref() == Some(service.name.as_str())
-                    && s.namespace == service.namespace
-            })
-            .collect();
+        let slices: Vec<&Slice> = slices_of
+            .get(&(service.namespace.as_deref(), service.name.as_str()))
+            .cloned()
+            .unwrap_or_default();
         for named in &ks.named_target_ports {
             // An EndpointSlice's port is the Service port's, by name, resolved to the
             // number; failing that, a selected pod's container port of that name.
@@ -869,12 +873,9 @@ fn services(read: &Read, notes: &mut Notes) -> Vec<Service> {
                 ),
             }
         }
-        let host_network: Vec<&str> = read
-            .pods
+        let host_network: Vec<&str> = host_network_pods
             .iter()
-            .filter(|p| {
-                p.host_network && selects(&service.selector, service.namespace.as_deref(), &p.pod)
-            })
+            .filter(|p| selects(&service.selector, service.namespace.as_deref(), &p.pod))
             .map(|p| p.pod.name.as_str())
             .collect();
         if !host_network.is_empty() {
