@@ -233,3 +233,12 @@ fn any_shape_is_an_error_value_never_a_panic() {
         }
     }
 }
+
+/// A scenario without NSGs is written with `"networkSecurityGroups": []` and reads back
+/// without any.
+#[test]
+fn an_empty_nsg_list_is_no_nsgs() {
+    let s = from_value(&doc(r#"{"networkSecurityGroups": [], "nodes": []}"#)).unwrap();
+    assert!(s.network_security_groups.nsgs.is_empty());
+    assert!(s.network_security_groups.import_warnings.is_empty());
+}

@@ -60,6 +60,9 @@ pub fn from_value(doc: &Value) -> Result<Scenario, ReadError> {
         vnet: o.opt("vnet", vnet)?.unwrap_or_default(),
         network_security_groups: o
             .field("networkSecurityGroups")
+            // An empty list is no NSGs (as a scenario without NSGs is written), not an
+            // empty `az network nsg rule list` of an unnamed NSG.
+            .filter(|doc| !matches!(doc, Value::Array(items) if items.is_empty()))
             .map(|doc| {
                 let imported = import_nsgs(doc);
                 NsgSet {
