@@ -1,8 +1,9 @@
 //! The packet's path through a scenario (spec §4), one module per stage:
 //!
 //! ```text
-//! sender ─> public IP ─> load balancer ─> subnet NSG ─> NIC NSG ─> kube-proxy ─┬─> (NetworkPolicy) ─> pod
+//! sender ─> public IP ─> load balancer ─> subnet NSG ─> NIC NSG ─> kube-proxy ─┬─> NetworkPolicy ─> pod
 //!                                                                               └─> the node itself
+//!           from a pod: its NetworkPolicy (egress) first, or after its own node's kube-proxy
 //!           a pod on another node: the node's NSGs out, the pod's node's NSGs in
 //!           leaving the VNet: the node's NSGs out, SNAT, the Azure platform or the Internet
 //! then the reply, the same way back

@@ -703,13 +703,14 @@ pub(super) fn expose_ingress(
                     )],
                 },
                 PolicyVerdict::Denied => {
-                    note(
-                        x,
-                        format!(
-                            "NetworkPolicy: pod {pod_name} is isolated for ingress by {}; the Internet's packets forwarded to it through the node at {ip} arrive SNATed to that node's IP (externalTrafficPolicy Cluster), and no rule allows {ip} on {port_text}.",
-                            names(&isolated_by)
-                        ),
+                    let mut text = format!(
+                        "NetworkPolicy: pod {pod_name} is isolated for ingress by {}; the Internet's packets forwarded to it through the node at {ip} arrive SNATed to that node's IP (externalTrafficPolicy Cluster), and no rule allows {ip} on {port_text}.",
+                        names(&isolated_by)
                     );
+                    for engine_note in &decision.notes {
+                        text.push_str(&format!(" ({engine_note}.)"));
+                    }
+                    note(x, text);
                     Exposed::Closed
                 }
                 PolicyVerdict::LocalNode => {
