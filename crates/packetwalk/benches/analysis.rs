@@ -257,6 +257,29 @@ fn benches(c: &mut Criterion) {
     c.bench_function("exposure, 50-node scenario", |b| {
         b.iter(|| exposure(black_box(&scenario)))
     });
+    // The same with NetworkPolicy: a default-deny ingress in the namespace and, per app,
+    // an allow from two office ranges by ipBlock on the pod's port (Azure NPM).
+    let mut with_policies = scenario.clone();
+    with_policies.network_policy_engine = packetwalk::netpol::PolicyEngine::Azure;
+    let mut policies = vec![serde_json::json!({"kind": "NetworkPolicy",
+        "metadata": {"name": "default-deny", "namespace": "default"},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}})];
+    for app in 0..10 {
+        policies.push(serde_json::json!({"kind": "NetworkPolicy",
+            "metadata": {"name": format!("allow-app{app}"), "namespace": "default"},
+            "spec": {"podSelector": {"matchLabels": {"app": format!("app{app}")}},
+                     "ingress": [{"from": [{"ipBlock": {"cidr": "198.51.100.0/24"}},
+                                           {"ipBlock": {"cidr": "203.0.113.0/24", "except": ["203.0.113.128/25"]}}],
+                                  "ports": [{"port": 8080}]}]}}));
+    }
+    let doc: packetwalk::json::Value =
+        serde_json::from_value(serde_json::Value::Array(policies)).unwrap();
+    with_policies.network_policies = packetwalk::netpol::policies_from_value(&doc).value.into();
+    assert_eq!(with_policies.network_policies.policies.len(), 11);
+    assert!(exposure(&with_policies).entries.len() >= 50);
+    c.bench_function("exposure, 50-node scenario with NetworkPolicy", |b| {
+        b.iter(|| exposure(black_box(&with_policies)))
+    });
     c.bench_function("lint_nsg 1,000 rules", |b| {
         b.iter(|| lint_nsg(black_box(&nsg), &ctx))
     });

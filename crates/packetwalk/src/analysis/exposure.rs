@@ -102,6 +102,8 @@ pub(crate) struct Exposing<'s> {
     pub(crate) entries: Entries,
     /// What was found closed and why, and the readings used.
     pub(crate) notes: Vec<String>,
+    /// The NetworkPolicy stage's readings, decisions and notes.
+    pub(crate) policies: crate::path::PolicyCache,
 }
 
 /// Which NIC or pod: its kind and its index in the scenario's nodes or pods.
@@ -273,6 +275,7 @@ pub fn exposure(scenario: &Scenario) -> Exposure {
         endpoints: HashMap::default(),
         entries: Entries::default(),
         notes: Vec::new(),
+        policies: Default::default(),
     };
     crate::path::expose(&mut x);
     let Exposing {

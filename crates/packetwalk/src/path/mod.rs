@@ -57,7 +57,7 @@ use source::Origin;
 use std::net::IpAddr;
 use std::ops::ControlFlow::{self, Break, Continue};
 
-pub(crate) use network_policy::warnings as policy_warnings;
+pub(crate) use network_policy::{warnings as policy_warnings, Cache as PolicyCache};
 
 /// What a stage makes of the packet: it goes on (with what the stage found), or its walk
 /// ends there (dropped, or answered by the stage itself). A route's stages are chained
@@ -272,6 +272,7 @@ pub(crate) fn expose(x: &mut Exposing<'_>) {
             }
         }
     }
+    network_policy::finish(x);
 }
 
 /// A load-balancing rule's traffic of one protocol at one healthy backend node.
@@ -356,7 +357,7 @@ fn expose_services(
             };
             let (sources, policy_rules) = match network_policy::expose_ingress(
                 x,
-                pod,
+                pod_index,
                 seen,
                 at.protocol,
                 target_port,

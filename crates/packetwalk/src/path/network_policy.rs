@@ -25,8 +25,10 @@ use crate::netpol::{
 };
 use crate::scenario::{Pod, Scenario};
 use crate::trace::{Action, Doc, End, Hop, Leg, PolicyMatchRow, PolicyRow, PolicyTable, Walk};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::net::IpAddr;
 use std::ops::ControlFlow::{Break, Continue};
+use std::rc::Rc;
 
 pub(super) const DOC: Doc = Doc {
     title: "Kubernetes: Network Policies",
@@ -186,10 +188,14 @@ fn stage<'a>(
     let summary = format!("NetworkPolicy at pod {}: {verdict}", pod.name);
 
     let mut explanation = match direction {
-        PolicyDirection::Ingress => format!(
-            "{} checks the packet pod {pod_name} receives, after the Service's DNAT by {}, so the policies see the pod's port ({port_text}) and the source as the pod sees it: {peer_text}.",
+        PolicyDirection::Ingress if dnat_by_kube_proxy(w) => format!(
+            "{} checks the packet pod {pod_name} receives after the Service's DNAT by {}, so the policies see the pod's port ({port_text}), and the source as the pod sees it: {peer_text}.",
             capitalised(engine_name(engine)),
             service_proxy(engine),
+        ),
+        PolicyDirection::Ingress => format!(
+            "{} checks the packet pod {pod_name} receives on {port_text} from {peer_text}, the source as the pod sees it.",
+            capitalised(engine_name(engine)),
         ),
         PolicyDirection::Egress => format!(
             "{} checks the packet pod {pod_name} sends to {peer_text}, {port_text}, as it leaves the pod.",
@@ -427,8 +433,12 @@ fn reason_text(
     match &decision.verdict {
         PolicyVerdict::NotEnforced => "The cluster's networkPolicy is none: the policies are stored, but no engine enforces them, so they decide nothing (NP 12).".to_owned(),
         PolicyVerdict::NotIsolated => format!(
-            "No policy selecting the pod has {} among its policyTypes, so the pod is not isolated for {dir} and {} everything (NP 1).",
-            direction.as_str(),
+            "{} the pod is not isolated for {dir} and {} everything (NP 1).",
+            match selecting.len() {
+                0 => "Therefore".to_owned(),
+                1 => format!("It does not have {} among its policyTypes, so", direction.as_str()),
+                _ => format!("None of them has {} among its policyTypes, so", direction.as_str()),
+            },
             match direction {
                 PolicyDirection::Ingress => "accepts",
                 PolicyDirection::Egress => "may send",
@@ -462,13 +472,16 @@ fn reason_text(
                 })
                 .unwrap_or_default();
             format!(
-                "The pod is isolated for {dir} by {isolated}, so only what one of their rules allows passes; allows are a union (NP 1, NP 3). {} spec.{dir}[{}] allows it: {how}.",
-                m.policy, m.rule
+                "The pod is isolated for {dir} by {isolated}, so only what one of {} rules allows passes; allows are a union (NP 1, NP 3). {} spec.{dir}[{}] allows it: {how}.",
+                if decision.isolating.len() == 1 { "its" } else { "their" },
+                m.policy,
+                m.rule
             )
         }
         PolicyVerdict::Denied => {
             let mut text = format!(
-                "The pod is isolated for {dir} by {isolated}, and no rule of theirs allows {peer_text} on {port_text}: the packet is dropped (NP 1, NP 3)."
+                "The pod is isolated for {dir} by {isolated}, and no rule of {} allows {peer_text} on {port_text}: the packet is dropped (NP 1, NP 3).",
+                if decision.isolating.len() == 1 { "it" } else { "theirs" },
             );
             let node_seen = direction == PolicyDirection::Ingress
                 && w.node_by_ip(peer.ip).is_some()
@@ -490,6 +503,13 @@ fn reason_text(
             text
         }
     }
+}
+
+/// Whether kube-proxy DNATed the packet on its way here (to a Service's pod).
+fn dnat_by_kube_proxy(w: &Walk<'_>) -> bool {
+    w.hops.iter().any(|h| {
+        h.leg == Leg::Forward && h.action == Action::Dnat && h.component.starts_with("kube-proxy:")
+    })
 }
 
 /// Whether kube-proxy SNATed the packet on its way here.
@@ -648,13 +668,39 @@ pub(super) enum Exposed {
     Closed,
 }
 
-/// The ingress stage for every Internet source of `sources` sent to `pod` on `port`:
-/// exact for every rule, since an Internet address is no pod's and no node's, so only
-/// rules open to every peer and ipBlocks can match it; and under `Cluster`, where the
-/// pod sees one address (the node's), the concrete decision for it.
+/// A pod as the exposure's policy stage reads it, once per exposure.
+struct PodPolicies {
+    info: PodInfo,
+    /// The policies that isolate it for ingress, by index in the scenario.
+    isolating: Vec<usize>,
+}
+
+/// A pod (by index), protocol and port; the node addresses no rule lets in; what the
+/// engine noted.
+type Closed = ((usize, Protocol, u16), Vec<IpAddr>, Vec<String>);
+
+/// What the policy stage of an exposure keeps: each pod's policies, the decision for
+/// each node address a Cluster Service's SNAT gives its packets, and its notes, so that
+/// a pod reached through fifty nodes is read once and noted once.
+#[derive(Default)]
+pub(crate) struct Cache {
+    pods: HashMap<usize, Rc<PodPolicies>>,
+    /// By pod, node address, protocol and port: the rule that allows it, `Some(None)`
+    /// for the pod's own node, `None` when no rule does.
+    snat: HashMap<(usize, IpAddr, Protocol, u16), Option<Option<String>>>,
+    /// The node addresses no rule lets into a pod, by pod, protocol and port, in the
+    /// order met, with what the engine noted (one note per pod at the end).
+    closed: Vec<Closed>,
+    noted: HashSet<String>,
+}
+
+/// The ingress stage for every Internet source of `sources` sent to the pod at
+/// `pod_index` on `port`: exact for every rule, since an Internet address is no pod's
+/// and no node's, so only rules open to every peer and ipBlocks can match it; and under
+/// `Cluster`, where the pod sees one address (the node's), the decision for it.
 pub(super) fn expose_ingress(
     x: &mut Exposing<'_>,
-    pod: &Pod,
+    pod_index: usize,
     seen: Seen,
     protocol: Protocol,
     port: u16,
@@ -662,67 +708,108 @@ pub(super) fn expose_ingress(
 ) -> Exposed {
     let s = x.scenario;
     let engine = s.network_policy_engine;
-    if engine.is_none() {
+    if engine.is_none() || s.network_policies.policies.is_empty() {
         return Exposed::Open;
     }
-    let info = pod_info(pod);
+    let Some(pod) = s.pods.get(pod_index) else {
+        return Exposed::Open;
+    };
     let policies = &s.network_policies.policies;
-    let isolating: Vec<&NetworkPolicy> = policies
-        .iter()
-        .filter(|p| p.selects(&info) && p.affects(PolicyDirection::Ingress))
-        .collect();
-    if isolating.is_empty() {
+    let read = x
+        .policies
+        .pods
+        .entry(pod_index)
+        .or_insert_with(|| {
+            let info = pod_info(pod);
+            let isolating = policies
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.selects(&info) && p.affects(PolicyDirection::Ingress))
+                .map(|(i, _)| i)
+                .collect();
+            Rc::new(PodPolicies { info, isolating })
+        })
+        .clone();
+    if read.isolating.is_empty() {
         return Exposed::Open;
     }
-    let isolated_by: Vec<String> = isolating.iter().map(|p| p.name.clone()).collect();
-    let pod_name = format!("{}/{}", info.namespace, info.name);
+    let info = &read.info;
+    let pod_name = || format!("{}/{}", info.namespace, info.name);
     let port_text = format!("{} {port}", protocol.as_str().to_ascii_uppercase());
+    let isolated_by = || {
+        let list: Vec<String> = read
+            .isolating
+            .iter()
+            .filter_map(|&i| policies.get(i).map(|p| p.name.clone()))
+            .collect();
+        names(&list)
+    };
     match seen {
         Seen::Node { ip, own } => {
-            let peer = PeerInfo {
-                ip,
-                pod: s.pods.iter().find(|p| p.ip == Some(ip)).map(pod_info),
-                is_local_node: own,
-                is_cluster_address: true,
-            };
-            let packet = PolicyPacket {
-                direction: PolicyDirection::Ingress,
-                pod: &info,
-                peer: &peer,
-                protocol: policy_protocol(protocol),
-                port,
-                peer_named_ports: &[],
-            };
-            let decision = netpol::evaluate(policies, &s.namespaces, engine, &packet);
-            match decision.verdict {
-                PolicyVerdict::Allowed(m) => Exposed::Passed {
-                    sources: None,
-                    rules: vec![format!(
-                        "{}/{} spec.ingress[{}]",
-                        info.namespace, m.policy, m.rule
-                    )],
-                },
-                PolicyVerdict::Denied => {
-                    let mut text = format!(
-                        "NetworkPolicy: pod {pod_name} is isolated for ingress by {}; the Internet's packets forwarded to it through the node at {ip} arrive SNATed to that node's IP (externalTrafficPolicy Cluster), and no rule allows {ip} on {port_text}.",
-                        names(&isolated_by)
-                    );
-                    for engine_note in &decision.notes {
-                        text.push_str(&format!(" ({engine_note}.)"));
-                    }
-                    note(x, text);
-                    Exposed::Closed
+            let key = (pod_index, ip, protocol, port);
+            let decided = match x.policies.snat.get(&key) {
+                Some(decided) => decided.clone(),
+                None => {
+                    let peer = PeerInfo {
+                        ip,
+                        pod: s.pods.iter().find(|p| p.ip == Some(ip)).map(pod_info),
+                        is_local_node: own,
+                        is_cluster_address: true,
+                    };
+                    let packet = PolicyPacket {
+                        direction: PolicyDirection::Ingress,
+                        pod: info,
+                        peer: &peer,
+                        protocol: policy_protocol(protocol),
+                        port,
+                        peer_named_ports: &[],
+                    };
+                    let decision = netpol::evaluate(policies, &s.namespaces, engine, &packet);
+                    let decided = match decision.verdict {
+                        PolicyVerdict::Allowed(m) => Some(Some(format!(
+                            "{}/{} spec.ingress[{}]",
+                            info.namespace, m.policy, m.rule
+                        ))),
+                        PolicyVerdict::Denied => {
+                            let at = (pod_index, protocol, port);
+                            match x.policies.closed.iter_mut().find(|c| c.0 == at) {
+                                Some(closed) => {
+                                    closed.1.push(ip);
+                                    for n in decision.notes {
+                                        if !closed.2.contains(&n) {
+                                            closed.2.push(n);
+                                        }
+                                    }
+                                }
+                                None => x.policies.closed.push((at, vec![ip], decision.notes)),
+                            }
+                            None
+                        }
+                        // NP 9, and (not reached: the pod is isolated) no policy deciding.
+                        _ => Some(None),
+                    };
+                    x.policies.snat.insert(key, decided.clone());
+                    decided
                 }
-                PolicyVerdict::LocalNode => {
-                    note(
-                        x,
-                        format!(
-                            "NetworkPolicy: the Internet's packets for pod {pod_name} through its own node arrive SNATed to that node's IP {ip}, and traffic from a pod's own node is always allowed (NP 9)."
-                        ),
-                    );
+            };
+            match decided {
+                Some(Some(rule)) => Exposed::Passed {
+                    sources: None,
+                    rules: vec![rule],
+                },
+                Some(None) => {
+                    if own {
+                        note(
+                            x,
+                            format!(
+                                "NetworkPolicy: the Internet's packets for pod {} through its own node arrive SNATed to that node's IP {ip}, and traffic from a pod's own node is always allowed (NP 9).",
+                                pod_name()
+                            ),
+                        );
+                    }
                     Exposed::Open
                 }
-                PolicyVerdict::NotEnforced | PolicyVerdict::NotIsolated => Exposed::Open,
+                None => Exposed::Closed,
             }
         }
         Seen::Client => {
@@ -739,7 +826,7 @@ pub(super) fn expose_ingress(
             };
             let probe = PolicyPacket {
                 direction: PolicyDirection::Ingress,
-                pod: &info,
+                pod: info,
                 peer: &probe_peer,
                 protocol: policy_protocol(protocol),
                 port,
@@ -747,7 +834,7 @@ pub(super) fn expose_ingress(
             };
             let mut allowed = AddrSet::empty();
             let mut rules = Vec::new();
-            for policy in &isolating {
+            for policy in read.isolating.iter().filter_map(|&i| policies.get(i)) {
                 for (r, rule) in policy.ingress.iter().enumerate() {
                     if port_match(rule, &probe).is_none() {
                         continue;
@@ -781,8 +868,9 @@ pub(super) fn expose_ingress(
                 note(
                     x,
                     format!(
-                        "NetworkPolicy: pod {pod_name} is isolated for ingress by {}, and no rule allows an Internet source on {port_text}.",
-                        names(&isolated_by)
+                        "NetworkPolicy: pod {} is isolated for ingress by {}, and no rule allows an Internet source on {port_text}.",
+                        pod_name(),
+                        isolated_by()
                     ),
                 );
                 return Exposed::Closed;
@@ -791,10 +879,11 @@ pub(super) fn expose_ingress(
                 note(
                     x,
                     format!(
-                        "NetworkPolicy: of the Internet, only {} reach{} pod {pod_name} on {port_text} (isolated for ingress by {}).",
+                        "NetworkPolicy: of the Internet, only {} reach{} pod {} on {port_text} (isolated for ingress by {}).",
                         allowed.to_cidr_strings().join(", "),
                         if allowed.to_cidrs().len() == 1 { "es" } else { "" },
-                        names(&isolated_by)
+                        pod_name(),
+                        isolated_by()
                     ),
                 );
             }
@@ -803,6 +892,50 @@ pub(super) fn expose_ingress(
                 rules,
             }
         }
+    }
+}
+
+/// The notes of the pods no rule lets the Internet into through some nodes (their SNAT
+/// under `Cluster`): one per pod, protocol and port, after the exposure's walk.
+pub(super) fn finish(x: &mut Exposing<'_>) {
+    let s = x.scenario;
+    let closed = std::mem::take(&mut x.policies.closed);
+    for ((pod_index, protocol, port), ips, engine_notes) in closed {
+        let (Some(pod), Some(read)) = (s.pods.get(pod_index), x.policies.pods.get(&pod_index))
+        else {
+            continue;
+        };
+        let isolating: Vec<String> = read
+            .isolating
+            .iter()
+            .filter_map(|&i| s.network_policies.policies.get(i).map(|p| p.name.clone()))
+            .collect();
+        const SHOWN: usize = 5;
+        let mut listed: Vec<String> = ips.iter().take(SHOWN).map(ToString::to_string).collect();
+        if ips.len() > SHOWN {
+            listed.push(format!("{} more", ips.len() - SHOWN));
+        }
+        let mut text = format!(
+            "NetworkPolicy: pod {}/{} is isolated for ingress by {}; the Internet's packets forwarded to it through {} arrive SNATed to the forwarding node's IP (externalTrafficPolicy Cluster), and no rule allows {} on {} {port}.",
+            pod.namespace_or_default(),
+            pod.name,
+            names(&isolating),
+            if ips.len() == 1 { "another node" } else { "other nodes" },
+            names(&listed),
+            protocol.as_str().to_ascii_uppercase(),
+        );
+        if let Some(first) = engine_notes.first() {
+            text.push_str(&format!(
+                " ({}{}.)",
+                capitalised(first),
+                if engine_notes.len() > 1 {
+                    "; likewise for the others"
+                } else {
+                    ""
+                }
+            ));
+        }
+        note(x, text);
     }
 }
 
@@ -815,7 +948,7 @@ fn cluster_addresses(s: &Scenario) -> AddrSet {
 }
 
 fn note(x: &mut Exposing<'_>, text: String) {
-    if !x.notes.contains(&text) {
+    if x.policies.noted.insert(text.clone()) {
         x.notes.push(text);
     }
 }
