@@ -30,7 +30,7 @@ async function importCluster(page) {
   await expect(result).toContainText("4 nodes in 2 subnets, 14 pods, 5 Services");
 }
 
-test("the two-pool cluster's files make one scenario: both pools on the picture", async ({ page }) => {
+test("the two-pool cluster's files make one scenario: both pools and both load balancers on the picture", async ({ page }) => {
   const seen = watch(page);
   await open(page);
   await importCluster(page);
@@ -39,6 +39,10 @@ test("the two-pool cluster's files make one scenario: both pools on the picture"
   }
   for (const subnet of ["snet-aks-system", "snet-aks-user"]) {
     await expect(page.locator(`[data-component="subnet:${subnet}"]`)).toBeVisible();
+  }
+  // Both load balancers: the public kubernetes and kubernetes-internal.
+  for (const lb of ["kubernetes", "kubernetes-internal"]) {
+    await expect(page.locator(`[data-component="lb:${lb}"]`)).toBeVisible();
   }
   await expect(diagram(page)).toBeVisible();
   expectClean(seen);

@@ -35,6 +35,9 @@ pub struct Layout {
     pub clients: Vec<Labelled>,
     pub public_ips: Vec<Labelled>,
     pub load_balancer: Option<Labelled>,
+    /// `kubernetes-internal`, below the public one: its frontends are private addresses
+    /// of the VNet.
+    pub internal_load_balancer: Option<Labelled>,
     pub vnet: Labelled,
     pub subnets: Vec<SubnetBox>,
     /// The connections the network has, drawn under the parts (see [`Link`]).
@@ -131,6 +134,7 @@ impl Layout {
             .or_else(|| {
                 self.load_balancer
                     .iter()
+                    .chain(&self.internal_load_balancer)
                     .find(|lb| id::load_balancer(&lb.name) == component)
             })
             .map(|l| before(&l.rect));
@@ -202,6 +206,11 @@ impl Layout {
                         return Some((nsg.rect.x, node.nic.rect.y + node.nic.rect.h + 20.0));
                     }
                 }
+            }
+        }
+        if let Some(lb) = &self.internal_load_balancer {
+            if id::load_balancer(&lb.name) == component {
+                return Some((lb.rect.x - 20.0, lb.rect.y + lb.rect.h + 8.0));
             }
         }
         if let Some(lb) = &self.load_balancer {
@@ -317,6 +326,12 @@ pub fn layout(doc: &Scenario) -> Layout {
         detail: lb.sku.clone().unwrap_or_default(),
     });
 
+    let internal_load_balancer = doc.internal_load_balancer.as_ref().map(|lb| Labelled {
+        rect: Rect::new(LB_X, mid + 80.0, 108.0, 120.0),
+        name: lb.name.clone(),
+        detail: "internal".to_owned(),
+    });
+
     let vnet = Labelled {
         rect: Rect::new(VNET_X, LANE + 24.0, WIDTH - VNET_X - 16.0, vnet_h),
         name: doc.vnet.name.clone(),
@@ -369,6 +384,7 @@ pub fn layout(doc: &Scenario) -> Layout {
         clients,
         public_ips,
         load_balancer,
+        internal_load_balancer,
         vnet,
         subnets,
         links: Vec::new(),
@@ -460,6 +476,11 @@ fn links(doc: &Scenario, l: &Layout) -> Vec<Link> {
                     }
                 }
             }
+            if let Some(ilb) = &doc.internal_load_balancer {
+                if ilb.backend_address_pool.contains(&node.name) {
+                    add(id::load_balancer(&ilb.name), entry.clone(), LinkKind::Path);
+                }
+            }
             for pair in chain.windows(2) {
                 add(pair[0].clone(), pair[1].clone(), LinkKind::Path);
             }
@@ -471,6 +492,24 @@ fn links(doc: &Scenario, l: &Layout) -> Vec<Link> {
     }
     for pair in sides.windows(2) {
         add(pair[0].clone(), pair[1].clone(), LinkKind::Node);
+    }
+    // Clients with private addresses (a VM of the VNet or a peered one) reach the
+    // internal load balancer.
+    if let Some(ilb) = &doc.internal_load_balancer {
+        for client in &doc.clients {
+            let private = match client.ip {
+                Some(std::net::IpAddr::V4(ip)) => ip.is_private(),
+                Some(std::net::IpAddr::V6(ip)) => (ip.segments()[0] & 0xfe00) == 0xfc00,
+                None => false,
+            };
+            if private {
+                add(
+                    id::client(&client.name),
+                    id::load_balancer(&ilb.name),
+                    LinkKind::Path,
+                );
+            }
+        }
     }
     if let (Some(lb), Some(_)) = (lb, &outbound) {
         add(

@@ -424,7 +424,7 @@ pub fn diagram(props: &DiagramProps) -> Html {
                 </g>
                 { internet(l, hl) }
                 { for l.public_ips.iter().map(|p| public_ip(p, hl, ex)) }
-                { for l.load_balancer.iter().map(|lb| load_balancer(lb, hl)) }
+                { for l.load_balancer.iter().chain(&l.internal_load_balancer).map(|lb| load_balancer(lb, hl)) }
                 { vnet(l, hl, ex) }
                 { for hl.callout.iter().map(|c| callout_box(l, c)) }
                 { for notes.iter().map(|n| change_box(l, n)) }
