@@ -497,12 +497,7 @@ fn links(doc: &Scenario, l: &Layout) -> Vec<Link> {
     // internal load balancer.
     if let Some(ilb) = &doc.internal_load_balancer {
         for client in &doc.clients {
-            let private = match client.ip {
-                Some(std::net::IpAddr::V4(ip)) => ip.is_private(),
-                Some(std::net::IpAddr::V6(ip)) => (ip.segments()[0] & 0xfe00) == 0xfc00,
-                None => false,
-            };
-            if private {
+            if client.ip.is_some_and(packetwalk::eval::is_private) {
                 add(
                     id::client(&client.name),
                     id::load_balancer(&ilb.name),

@@ -379,9 +379,14 @@ fn failed(summary: String, warnings: Vec<String>) -> ImportReport {
 }
 
 /// Holds an import that found problems: nothing changes until the person confirms.
-fn hold_for_review(state: &mut State, text: &str, changes: Vec<String>, warnings: Vec<String>) {
+fn hold_for_review(
+    state: &mut State,
+    pending: PendingImport,
+    changes: Vec<String>,
+    warnings: Vec<String>,
+) {
     let count = warnings.len();
-    state.pending_import = Some(Rc::new(PendingImport::Document(text.to_owned())));
+    state.pending_import = Some(Rc::new(pending));
     state.import = Some(ImportReport {
         status: ImportStatus::Review,
         summary: format!(
@@ -417,7 +422,12 @@ fn import(state: &mut State, text: &str, confirmed: bool) {
         if let Ok(applied) = edit::apply(&mut trial, &edit) {
             if !applied.warnings.is_empty() {
                 let warnings = applied.warnings.iter().map(ToString::to_string).collect();
-                return hold_for_review(state, text, applied.changes, warnings);
+                return hold_for_review(
+                    state,
+                    PendingImport::Document(text.to_owned()),
+                    applied.changes,
+                    warnings,
+                );
             }
         }
     }
@@ -464,7 +474,12 @@ fn import_scenario(state: &mut State, text: &str, confirmed: bool) {
                     "scenario {} replaces the one on show",
                     scenario.name
                 )];
-                return hold_for_review(state, text, changes, warnings);
+                return hold_for_review(
+                    state,
+                    PendingImport::Document(text.to_owned()),
+                    changes,
+                    warnings,
+                );
             }
             let summary = format!(
                 "Loaded scenario {} ({} nodes, {} pods, {} NSGs)",
@@ -531,19 +546,8 @@ fn import_cluster(state: &mut State, documents: &[(String, String)], confirmed: 
         scenario.network_security_groups.nsgs.len()
     );
     if !confirmed && !warnings.is_empty() {
-        let count = warnings.len();
-        state.pending_import = Some(Rc::new(PendingImport::Cluster(documents.to_vec())));
-        state.import = Some(ImportReport {
-            status: ImportStatus::Review,
-            summary: format!(
-                "Not imported yet: the import found {count} problem{} (what it had to assume). Nothing has changed; read {} below, then import anyway or cancel.",
-                if count == 1 { "" } else { "s" },
-                if count == 1 { "it" } else { "them" }
-            ),
-            changes: vec![summary],
-            warnings,
-        });
-        return;
+        let pending = PendingImport::Cluster(documents.to_vec());
+        return hold_for_review(state, pending, vec![summary], warnings);
     }
     let text = scenario_text(&scenario);
     let mut next = State::with(&scenario.name.clone(), scenario, None);

@@ -380,7 +380,9 @@ pub(crate) fn covers_every_port(range: &PortRange) -> bool {
     )
 }
 
-fn is_private(ip: IpAddr) -> bool {
+/// A private address (RFC 1918, the shared 100.64.0.0/10, IPv6 unique-local): never
+/// routed from the Internet.
+pub fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(a) => a.is_private() || (a.octets()[0] == 100 && (a.octets()[1] & 0xc0) == 64),
         IpAddr::V6(a) => (a.segments()[0] & 0xfe00) == 0xfc00,

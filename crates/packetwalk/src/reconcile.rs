@@ -250,6 +250,11 @@ fn validate(service: &Service) -> Result<(), ReconcileError> {
     Ok(())
 }
 
+/// The Service asks for the internal load balancer (`kubernetes-internal`).
+pub fn is_internal(service: &Service) -> bool {
+    annotation_true(service, ANNOTATION_INTERNAL)
+}
+
 fn annotation_true(service: &Service, key: &str) -> bool {
     service
         .annotations

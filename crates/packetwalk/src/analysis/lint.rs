@@ -13,9 +13,7 @@ use super::space::{AddrSet, PortSet, Region};
 use crate::eval::{EvalContext, RuleKind, RuleRef};
 use crate::model::{Access, Direction, NetworkSecurityGroup, Protocol};
 use crate::scenario::{Scenario, ServiceType};
-use ipnet::IpNet;
 use serde::Serialize;
-use std::net::IpAddr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -247,13 +245,6 @@ pub fn lint_nsg_in_scenario(nsg: &NetworkSecurityGroup, scenario: &Scenario) -> 
     findings
 }
 
-fn parse_range(text: &str) -> Option<IpNet> {
-    let text = text.trim();
-    text.parse::<IpNet>()
-        .ok()
-        .or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
-}
-
 fn wider_than_intended(
     nsg: &NetworkSecurityGroup,
     scenario: &Scenario,
@@ -267,11 +258,7 @@ fn wider_than_intended(
         {
             continue;
         }
-        let ranges: Vec<IpNet> = service
-            .load_balancer_source_ranges
-            .iter()
-            .filter_map(|r| parse_range(r))
-            .collect();
+        let ranges = service.source_ranges();
         let intended = AddrSet::from_nets(&ranges);
         let outside = internet.subtract(&intended);
         let destinations = match service.ingress_ip {

@@ -4,8 +4,9 @@
 //! suggests; the finding carries the packet, so a reader can watch it happen.
 
 use crate::component;
-use crate::eval::{evaluate_nsg, NsgEvaluation, RuleKind};
+use crate::eval::{evaluate_nsg, is_private, NsgEvaluation, RuleKind};
 use crate::model::{Access, AppliedTo, Direction, Flow};
+use crate::reconcile::is_internal;
 use crate::scenario::{node_context, ExternalTrafficPolicy, Node, Scenario, Service, ServiceType};
 use crate::trace::{ready_endpoints, trace, Doc, Hop, PacketSpec, Trace, Verdict};
 use ipnet::IpNet;
@@ -115,13 +116,6 @@ pub fn pitfalls(scenario: &Scenario) -> Vec<Pitfall> {
     found
 }
 
-fn is_internal(service: &Service) -> bool {
-    service
-        .annotations
-        .get("service.beta.kubernetes.io/azure-load-balancer-internal")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-}
-
 fn endpoint(ip: IpAddr, port: u16) -> String {
     match ip {
         IpAddr::V4(_) => format!("{ip}:{port}"),
@@ -175,17 +169,13 @@ fn rule_text(nsg: &NsgEvaluation, index: usize) -> String {
 /// Internet clients the Service's source ranges admit: the scenario's own, then the
 /// first address of the first range, or a documentation address when there are none.
 fn internet_clients(scenario: &Scenario, service: &Service) -> Vec<IpAddr> {
-    let ranges: Vec<IpNet> = service
-        .load_balancer_source_ranges
-        .iter()
-        .filter_map(|r| r.parse().ok())
-        .collect();
+    let ranges = service.source_ranges();
     let admitted = |ip: &IpAddr| ranges.is_empty() || ranges.iter().any(|r| r.contains(ip));
     let mut clients: Vec<IpAddr> = scenario
         .clients
         .iter()
         .filter_map(|c| c.ip)
-        .filter(|ip| is_public(ip) && admitted(ip))
+        .filter(|ip| !is_private(*ip) && admitted(ip))
         .collect();
     clients.push(ranges.first().map_or(INTERNET_HOST, first_host));
     clients.dedup();
@@ -198,13 +188,6 @@ fn first_host(net: &IpNet) -> IpAddr {
             IpAddr::V4(Ipv4Addr::from(u32::from(n.network()).saturating_add(1)))
         }
         other => other.addr(),
-    }
-}
-
-fn is_public(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => !(v4.is_private() || v4.is_loopback() || v4.is_link_local()),
-        IpAddr::V6(v6) => !(v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00),
     }
 }
 
@@ -387,11 +370,7 @@ fn vnet_host(scenario: &Scenario, ranges: &[IpNet]) -> Option<IpAddr> {
 /// Source ranges restrict the load balancer's frontend; a VNet client outside them still
 /// reaches the Service at a node's NodePort, allowed by AllowVnetInBound (65000).
 fn source_ranges_in_vnet(scenario: &Scenario, service: &Service, found: &mut Vec<Pitfall>) {
-    let ranges: Vec<IpNet> = service
-        .load_balancer_source_ranges
-        .iter()
-        .filter_map(|r| r.parse().ok())
-        .collect();
+    let ranges = service.source_ranges();
     if ranges.is_empty() {
         return;
     }
@@ -473,20 +452,20 @@ fn local_policy(scenario: &Scenario, service: &Service, found: &mut Vec<Pitfall>
     let service_name = qualified(service);
     let endpoints = ready_endpoints(scenario, service);
     let mut without: Vec<&Node> = Vec::new();
+    // The probe to the first node without a ready pod shows the NoReadyPod finding.
+    let mut shown = None;
     for node in &scenario.nodes {
         let Some(ip) = node.nic.private_ip_address else {
             continue;
         };
-        let probe = || {
-            run(
-                scenario,
-                endpoint(IpAddr::V4(crate::eval::AZURE_HOST_IP), 61000),
-                endpoint(ip, health_port),
-                "TCP",
-            )
-        };
-        if let Some((packet, traced)) = probe() {
-            if let Some((hop, nsg)) = nsg_drop(&traced) {
+        let probed = run(
+            scenario,
+            endpoint(IpAddr::V4(crate::eval::AZURE_HOST_IP), 61000),
+            endpoint(ip, health_port),
+            "TCP",
+        );
+        if let Some((packet, traced)) = &probed {
+            if let Some((hop, nsg)) = nsg_drop(traced) {
                 found.push(Pitfall {
                     kind: PitfallKind::ProbeBlocked,
                     title: format!(
@@ -500,28 +479,23 @@ fn local_policy(scenario: &Scenario, service: &Service, found: &mut Vec<Pitfall>
                     components: vec![hop.component.clone(), component::node(&node.name)],
                     verdict: traced.verdict,
                     dropped_at: traced.dropped_at.clone(),
-                    packet,
+                    packet: packet.clone(),
                     doc: DOC_LOCAL,
                 });
                 continue;
             }
         }
         if !endpoints.iter().any(|p| p.node == node.name) {
+            if without.is_empty() {
+                shown = probed;
+            }
             without.push(node);
         }
     }
-    if let (Some(first), false) = (without.first(), endpoints.is_empty()) {
-        let Some(ip) = first.nic.private_ip_address else {
-            return;
-        };
-        let Some((packet, traced)) = run(
-            scenario,
-            endpoint(IpAddr::V4(crate::eval::AZURE_HOST_IP), 61000),
-            endpoint(ip, health_port),
-            "TCP",
-        ) else {
-            return;
-        };
+    if endpoints.is_empty() {
+        return;
+    }
+    if let Some((packet, traced)) = shown {
         let names: Vec<&str> = without.iter().map(|n| n.name.as_str()).collect();
         found.push(Pitfall {
             kind: PitfallKind::NoReadyPod,
@@ -555,11 +529,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// Clients of an internal Service (the scenario's clients with private addresses)
 /// outside its source ranges.
 fn internal_clients(scenario: &Scenario, service: &Service, found: &mut Vec<Pitfall>) {
-    let ranges: Vec<IpNet> = service
-        .load_balancer_source_ranges
-        .iter()
-        .filter_map(|r| r.parse().ok())
-        .collect();
+    let ranges = service.source_ranges();
     let (Some(frontend), false) = (service.ingress_ip, ranges.is_empty()) else {
         return;
     };
@@ -567,7 +537,7 @@ fn internal_clients(scenario: &Scenario, service: &Service, found: &mut Vec<Pitf
         .clients
         .iter()
         .filter_map(|c| c.ip.map(|ip| (c.name.as_str(), ip)))
-        .filter(|(_, ip)| !is_public(ip) && !ranges.iter().any(|r| r.contains(ip)))
+        .filter(|(_, ip)| is_private(*ip) && !ranges.iter().any(|r| r.contains(ip)))
         .collect();
     let Some((name, ip)) = outside.first() else {
         return;

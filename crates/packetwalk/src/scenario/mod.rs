@@ -326,6 +326,22 @@ pub struct Service {
     pub load_balancer_ip: Option<IpAddr>,
 }
 
+impl Service {
+    /// `loadBalancerSourceRanges` as prefixes (a bare address is its /32 or /128);
+    /// what does not parse is left out.
+    pub fn source_ranges(&self) -> Vec<IpNet> {
+        self.load_balancer_source_ranges
+            .iter()
+            .filter_map(|r| {
+                let r = r.trim();
+                r.parse::<IpNet>()
+                    .ok()
+                    .or_else(|| r.parse::<IpAddr>().ok().map(IpNet::from))
+            })
+            .collect()
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServicePort {
