@@ -6,11 +6,12 @@
 //   packetwalk:lint          the NSG's findings
 // Inputs are generated here, shaped like crates/packetwalk/benches/analysis.rs: a
 // 1,000-rule NSG (994 user rules + 6 defaults) pasted into the import panel over the
-// blog's NSG, and a 50-node scenario (100 pods, 10 LoadBalancer Services) pasted as a
-// whole scenario document. It reports; it does not fail the build.
+// blog's NSG, a 50-node scenario (100 pods, 10 LoadBalancer Services) pasted as a
+// whole scenario document, and the same scenario with 11 NetworkPolicies (issue 15).
+// It reports; it does not fail the build.
 //
 //   node scripts/analysis-report.mjs [dist] [runs]
-//   node scripts/analysis-report.mjs --write DIR     (only write the two JSON inputs)
+//   node scripts/analysis-report.mjs --write DIR     (only write the three JSON inputs)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -89,11 +90,43 @@ export function bigScenario() {
   return s;
 }
 
+/**
+ * The same with NetworkPolicy under Azure NPM, as the criterion bench's `with_policies`:
+ * a default-deny ingress in the namespace and, per app, an allow from two office ranges
+ * by ipBlock on the pod's port (11 policies).
+ */
+export function bigScenarioWithPolicies() {
+  const s = bigScenario();
+  s.name = "bench-50-netpol";
+  s.title = "50 nodes, 10 LoadBalancer Services, 11 NetworkPolicies";
+  s.networkPolicy = "azure";
+  s.networkPolicies = [{
+    apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy",
+    metadata: { name: "default-deny", namespace: "default" },
+    spec: { podSelector: {}, policyTypes: ["Ingress"] },
+  }];
+  for (let app = 0; app < 10; app++) {
+    s.networkPolicies.push({
+      apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy",
+      metadata: { name: `allow-app${app}`, namespace: "default" },
+      spec: {
+        podSelector: { matchLabels: { app: `app${app}` } },
+        ingress: [{
+          from: [{ ipBlock: { cidr: "198.51.100.0/24" } }, { ipBlock: { cidr: "203.0.113.0/24", except: ["203.0.113.128/25"] } }],
+          ports: [{ port: 8080 }],
+        }],
+      },
+    });
+  }
+  return s;
+}
+
 if (process.argv[2] === "--write") {
   const dir = process.argv[3] ?? ".";
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "nsg-1000.json"), JSON.stringify(bigNsg()));
   writeFileSync(join(dir, "scenario-50.json"), JSON.stringify(bigScenario()));
+  writeFileSync(join(dir, "scenario-50-netpol.json"), JSON.stringify(bigScenarioWithPolicies()));
   process.exit(0);
 }
 
@@ -116,6 +149,7 @@ async function paste(page, json) {
 
 const nsgJson = JSON.stringify(bigNsg());
 const scenarioJson = JSON.stringify(bigScenario());
+const policyScenarioJson = JSON.stringify(bigScenarioWithPolicies());
 // Each run is a fresh browser context, so the first call of each analysis runs on code
 // the engine has only just compiled (V8 starts WebAssembly on its baseline compiler and
 // optimises hot functions while they run): what a person sees the first time. "Again"
@@ -128,6 +162,8 @@ const results = {
   "lint, 1,000-rule NSG": [],
   "exposure, 50-node scenario, first": [],
   "exposure, 50-node scenario, again": [],
+  "exposure, 50-node scenario with 11 NetworkPolicies, first": [],
+  "exposure, 50-node scenario with 11 NetworkPolicies, again": [],
 };
 try {
   for (let i = 0; i < runs; i++) {
@@ -159,6 +195,15 @@ try {
     results["exposure, 50-node scenario, again"].push(await lastMeasure(page, "packetwalk:exposure", n + 1));
     const listed = await page.getByRole("list", { name: "Exposed to the Internet" }).locator(":scope > li").count();
     if (i === 0) console.log(`50-node scenario: ${listed} exposed entries listed`);
+    // The same cluster with NetworkPolicy (Azure NPM): exposure is NSG and policy together.
+    n = await measures(page, "packetwalk:exposure");
+    await paste(page, policyScenarioJson);
+    results["exposure, 50-node scenario with 11 NetworkPolicies, first"].push(await lastMeasure(page, "packetwalk:exposure", n));
+    await page.getByRole("button", { name: "Open to the Internet" }).click();
+    await page.getByRole("button", { name: "Open to the Internet" }).click();
+    results["exposure, 50-node scenario with 11 NetworkPolicies, again"].push(await lastMeasure(page, "packetwalk:exposure", n + 1));
+    const listedNp = await page.getByRole("list", { name: "Exposed to the Internet" }).locator(":scope > li").count();
+    if (i === 0) console.log(`50-node scenario with NetworkPolicy: ${listedNp} exposed entries listed`);
     await context.close();
   }
   for (const [name, times] of Object.entries(results)) {

@@ -214,9 +214,8 @@ fn the_internet_cannot_reach_an_internal_frontend() {
 /// `loadBalancerSourceRanges` the cloud provider writes one allow rule per range on the
 /// NIC NSG (`a8c3…-TCP-8080-10.100.1.0_24`, 501) and no deny, so a peered VM outside the
 /// range still passes both NSGs by AllowVnetInBound (65000): the peered hub is in the
-/// VirtualNetwork tag. (What stops it in a real cluster is kube-proxy's own
-/// source-range filter on the node, which the kube-proxy stage does not model yet; the
-/// fixture's README, pitfall 4.)
+/// VirtualNetwork tag. What stops it is kube-proxy's own source-range filter on the node
+/// (the fixture's README, pitfall 4; kubernetes/kubernetes pkg/proxy/iptables/proxier.go).
 #[test]
 fn source_ranges_allow_their_range_and_allow_vnet_inbound_lets_the_rest_of_the_vnet_in() {
     let s = fixture();
@@ -240,6 +239,17 @@ fn source_ranges_allow_their_range_and_allow_vnet_inbound_lets_the_rest_of_the_v
         decided_at(&outside, &nic_nsg(&node)),
         ("AllowVnetInBound".to_owned(), 65000, Access::Allow)
     );
+    assert_eq!(outside.verdict, Verdict::Dropped, "{}", text(&outside));
+    assert_eq!(
+        outside.dropped_at.as_deref(),
+        Some("kube-proxy:aks-userpool-31647289-vmss000001")
+    );
+    assert_eq!(
+        outside.reason.as_deref(),
+        Some("kube-proxy drops 10.100.2.20: not in Service api's loadBalancerSourceRanges")
+    );
+    // The filter guards the load-balancer IP only: the same VM on the NodePort of a node's
+    // own address is forwarded (the pitfall `sourceRangesBypassedInVnet`).
 }
 
 /// [CPA] `getExpectedSecurityRules` (`shouldAddDenyRule` with
@@ -272,14 +282,14 @@ fn deny_all_except_source_ranges_keeps_the_rest_of_the_vnet_out() {
 }
 
 /// The fixture's pitfall 2 (README: a custom Deny between the node-pool subnets): a pod
-/// of the system pool calling the internal frontend reaches kube-proxy, and the hop to
-/// an api pod in the user pool is denied by `deny-system-subnet-to-user-subnet` (200).
+/// of the system pool calling api's cluster IP is DNATed by kube-proxy on its own node,
+/// and the hop to an api pod in the user pool is denied by
+/// `deny-system-subnet-to-user-subnet` (200).
 #[test]
-fn a_system_pool_pod_calling_the_internal_frontend_meets_the_subnet_deny() {
+fn a_system_pool_pod_calling_api_meets_the_subnet_deny() {
     let s = fixture();
-    let t = packet(&s, "web-7d9c5b8f4d-2xkqp:41000", "10.10.0.66:8080");
+    let t = packet(&s, "web-7d9c5b8f4d-2xkqp:41000", "10.0.203.16:8080");
     assert_eq!(t.verdict, Verdict::Dropped, "{}", text(&t));
-    assert_eq!(t.hops[1].component, "lb:kubernetes-internal");
     assert_eq!(
         decided_at(&t, "nsg:nsg-snet-aks-user@subnet:snet-aks-user"),
         (
@@ -287,6 +297,24 @@ fn a_system_pool_pod_calling_the_internal_frontend_meets_the_subnet_deny() {
             200,
             Access::Deny
         )
+    );
+}
+
+/// The fixture's pitfall 4, last sentence: a pod calling the internal frontend is outside
+/// api's loadBalancerSourceRanges (10.100.1.0/24), so kube-proxy's filter on the
+/// load-balancer IP drops it before the subnet Deny could (kubernetes/kubernetes
+/// pkg/proxy/iptables/proxier.go, the firewall chain; spec §4.4).
+#[test]
+fn a_pod_calling_the_internal_frontend_is_outside_its_source_ranges() {
+    let s = fixture();
+    let t = packet(&s, "web-7d9c5b8f4d-2xkqp:41000", "10.10.0.66:8080");
+    assert_eq!(t.verdict, Verdict::Dropped, "{}", text(&t));
+    assert_eq!(t.hops[1].component, "lb:kubernetes-internal");
+    let at = t.dropped_at.as_deref().unwrap();
+    assert!(at.starts_with("kube-proxy:"), "{}", text(&t));
+    assert_eq!(
+        t.reason.as_deref(),
+        Some("kube-proxy drops 10.10.0.27: not in Service api's loadBalancerSourceRanges")
     );
 }
 

@@ -6,7 +6,7 @@
 use super::nsg::{self, Crossing};
 use super::{Backend, Step};
 use crate::analysis::exposure::Exposing;
-use crate::analysis::space::Region;
+use crate::analysis::space::{AddrSet, Region};
 use crate::component;
 use crate::model::Protocol;
 use crate::scenario::{
@@ -125,6 +125,11 @@ pub(super) fn forward<'a>(
             "§4.4",
         ));
     };
+    if how == Match::Ingress {
+        if let Some(end) = firewall(w, &kp, node_ip, svc) {
+            return Break(end);
+        }
+    }
     if how == Match::HealthCheck {
         let local = ready_endpoints(w.s, svc)
             .into_iter()
@@ -220,6 +225,38 @@ pub(super) fn forward<'a>(
     Continue(Some(pod))
 }
 
+/// kube-proxy's own filter on a Service's load-balancer IP: with
+/// `spec.loadBalancerSourceRanges` set, only sources in the ranges are forwarded, and the
+/// load-balancer IP itself when a range holds the node's address (a node reaching the IP
+/// loops back with it as source); anything else is dropped, whatever the NSGs allowed.
+/// It does not act on the NodePort. (kubernetes/kubernetes pkg/proxy/iptables/proxier.go,
+/// the firewall chain "based on the loadBalancerSourceRanges field".)
+fn firewall(w: &mut Walk<'_>, kp: &str, node_ip: Option<IpAddr>, svc: &Service) -> Option<End> {
+    let p = w.packet;
+    let ranges = svc.source_ranges();
+    if ranges.is_empty() || ranges.iter().any(|r| r.contains(&p.source_ip)) {
+        return None;
+    }
+    let from_node = p.source_ip == p.destination_ip
+        && node_ip.is_some_and(|ip| ranges.iter().any(|r| r.contains(&ip)));
+    if from_node {
+        return None;
+    }
+    let listed = svc.load_balancer_source_ranges.join(", ");
+    Some(w.drop(
+        kp.to_owned(),
+        format!(
+            "kube-proxy drops {}: not in Service {}'s loadBalancerSourceRanges",
+            p.source_ip, svc.name
+        ),
+        format!(
+            "kube-proxy filters traffic for the Service's load-balancer IP {} by spec.loadBalancerSourceRanges ({listed}) itself, on every node, whatever the NSGs let through: a source outside the ranges is dropped before the DNAT. The filter guards the load-balancer IP only; the Service's NodePort on the node's own address is not filtered.",
+            p.destination_ip
+        ),
+        "§4.4",
+    ))
+}
+
 /// A cluster IP is known only to kube-proxy's rules on the nodes.
 pub(super) fn outside_cluster(w: &mut Walk<'_>, service: &Service) -> End {
     w.drop(
@@ -232,15 +269,24 @@ pub(super) fn outside_cluster(w: &mut Walk<'_>, service: &Service) -> End {
 
 // ---- whole sets of packets -------------------------------------------------------------
 
+/// A Service port kube-proxy matches, with its Service's index in the scenario.
+pub(super) struct Matched<'s> {
+    pub service_index: usize,
+    pub service: &'s Service,
+    pub port: &'s ServicePort,
+    /// The sources kube-proxy's `loadBalancerSourceRanges` filter lets through, when the
+    /// region reaches the Service only by its load-balancer IP (see `firewall`).
+    pub only_from: Option<AddrSet>,
+}
+
 /// The Service ports kube-proxy on a node (at `node_ip`) matches for `region`: by the
-/// load-balancer ingress IP (floating IP) or by NodePort on the node's address; each with
-/// its Service's index in the scenario.
+/// load-balancer ingress IP (floating IP) or by NodePort on the node's address.
 pub(super) fn matches<'s>(
     scenario: &'s Scenario,
     protocol: Protocol,
     node_ip: IpAddr,
     region: &Region,
-) -> Vec<(usize, &'s Service, &'s ServicePort)> {
+) -> Vec<Matched<'s>> {
     let destination = &region.destinations;
     let ports = &region.destination_ports;
     let mut found = Vec::new();
@@ -258,7 +304,17 @@ pub(super) fn matches<'s>(
                 && service.service_type != ServiceType::ClusterIP
                 && service_port.node_port.is_some_and(|p| ports.contains(p));
             if by_ingress || by_node_port {
-                found.push((service_index, service, service_port));
+                // The NodePort is not filtered: a region that reaches both keeps every
+                // source. The load-balancer IP is never a source from outside the node.
+                let ranges = service.source_ranges();
+                let only_from = (by_ingress && !by_node_port && !ranges.is_empty())
+                    .then(|| AddrSet::from_nets(&ranges));
+                found.push(Matched {
+                    service_index,
+                    service,
+                    port: service_port,
+                    only_from,
+                });
             }
         }
     }

@@ -331,9 +331,29 @@ fn expose_services(
 ) {
     let s = x.scenario;
     let (node_index, node) = at.node;
-    for (service_index, service, service_port) in
-        kube_proxy::matches(s, at.protocol, node_ip, &passed.region)
+    for kube_proxy::Matched {
+        service_index,
+        service,
+        port: service_port,
+        only_from,
+    } in kube_proxy::matches(s, at.protocol, node_ip, &passed.region)
     {
+        let filtered;
+        let region_sources = match &only_from {
+            Some(ranges) => {
+                filtered = passed.region.sources.intersect(ranges);
+                if filtered.is_empty() {
+                    x.notes.push(format!(
+                        "kube-proxy drops what reaches Service {} through node {}: no source is in its loadBalancerSourceRanges.",
+                        crate::analysis::exposure::service_name(service),
+                        node.name
+                    ));
+                    continue;
+                }
+                &filtered
+            }
+            None => &passed.region.sources,
+        };
         let endpoints = kube_proxy::endpoints(x, service_index, service, node);
         let target_port = service_port.target_port.unwrap_or(service_port.port);
         for (pod_index, pod) in endpoints {
@@ -361,7 +381,7 @@ fn expose_services(
                 seen,
                 at.protocol,
                 target_port,
-                &passed.region.sources,
+                region_sources,
             ) {
                 network_policy::Exposed::Open => (None, Vec::new()),
                 network_policy::Exposed::Passed { sources, rules } => (sources, rules),
@@ -372,7 +392,7 @@ fn expose_services(
                     target: (ExposedKind::Pod, pod_index),
                     protocol: at.protocol,
                     ports: &PortSet::single(target_port),
-                    sources: sources.as_ref().unwrap_or(&passed.region.sources),
+                    sources: sources.as_ref().unwrap_or(region_sources),
                     rules: &rules,
                     service: Some(service),
                     path_key: (node_index, Some((service_index, target_port))),
