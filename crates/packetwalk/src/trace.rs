@@ -540,6 +540,26 @@ impl<'a> Walk<'a> {
         self.s.services.iter().find(|s| s.cluster_ip == Some(ip))
     }
 
+    /// The LoadBalancer Service whose load-balancer IP, port and protocol are the
+    /// packet's destination: kube-proxy on a node matches it there, so a packet a node or
+    /// one of its pods sends to it never leaves the node.
+    pub(crate) fn service_by_ingress(&self) -> Option<&'a Service> {
+        let p = &self.packet;
+        self.s.services.iter().find(|s| {
+            s.service_type == crate::scenario::ServiceType::LoadBalancer
+                && s.ingress_ip == Some(p.destination_ip)
+                && s.ports.iter().any(|port| {
+                    port.port == p.destination_port
+                        && port
+                            .protocol
+                            .as_deref()
+                            .and_then(Protocol::parse)
+                            .unwrap_or(Protocol::Tcp)
+                            == p.protocol
+                })
+        })
+    }
+
     pub(crate) fn in_vnet_or_pod(&self, ip: IpAddr) -> bool {
         self.in_vnet(ip) || self.pod_by_ip(ip).is_some()
     }

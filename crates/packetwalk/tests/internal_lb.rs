@@ -300,18 +300,27 @@ fn a_system_pool_pod_calling_api_meets_the_subnet_deny() {
     );
 }
 
-/// The fixture's pitfall 4, last sentence: a pod calling the internal frontend is outside
-/// api's loadBalancerSourceRanges (10.100.1.0/24), so kube-proxy's filter on the
-/// load-balancer IP drops it before the subnet Deny could (kubernetes/kubernetes
-/// pkg/proxy/iptables/proxier.go, the firewall chain; spec §4.4).
+/// The fixture's pitfall 4, last sentence: a pod calling the internal frontend is handled
+/// by kube-proxy on its own node, which matches the load-balancer IP itself (the packet
+/// never reaches the load balancer), and is outside api's loadBalancerSourceRanges
+/// (10.100.1.0/24), so kube-proxy's filter drops it (kubernetes/kubernetes
+/// pkg/proxy/iptables/proxier.go, the "loadbalancer IP" rule and the firewall chain).
 #[test]
 fn a_pod_calling_the_internal_frontend_is_outside_its_source_ranges() {
     let s = fixture();
     let t = packet(&s, "web-7d9c5b8f4d-2xkqp:41000", "10.10.0.66:8080");
     assert_eq!(t.verdict, Verdict::Dropped, "{}", text(&t));
-    assert_eq!(t.hops[1].component, "lb:kubernetes-internal");
-    let at = t.dropped_at.as_deref().unwrap();
-    assert!(at.starts_with("kube-proxy:"), "{}", text(&t));
+    assert!(
+        t.hops.iter().all(|h| !h.component.starts_with("lb:")),
+        "{}",
+        text(&t)
+    );
+    assert_eq!(
+        t.dropped_at.as_deref(),
+        Some("kube-proxy:aks-nodepool1-31647289-vmss000000"),
+        "{}",
+        text(&t)
+    );
     assert_eq!(
         t.reason.as_deref(),
         Some("kube-proxy drops 10.10.0.27: not in Service api's loadBalancerSourceRanges")
@@ -739,4 +748,30 @@ fn the_hand_made_scenario_and_the_import_agree() {
         };
         assert_eq!(outcome(&by_hand), outcome(&imported), "{from} -> {to}");
     }
+}
+
+/// With the pods' subnet added to the ranges (as AKS documents for in-cluster callers), the
+/// same pod is forwarded by its own node's kube-proxy to an api pod; under
+/// `externalTrafficPolicy: Local` a pod's traffic still goes to every endpoint (kube-proxy
+/// sends in-cluster traffic for the load-balancer IP to the cluster-wide chain).
+#[test]
+fn a_pod_in_the_ranges_reaches_the_internal_frontend_through_its_own_kube_proxy() {
+    let mut s = fixture();
+    let api = s.services.iter_mut().find(|x| x.name == "api").unwrap();
+    api.load_balancer_source_ranges.push("10.10.0.0/22".into());
+    api.external_traffic_policy = packetwalk::scenario::ExternalTrafficPolicy::Local;
+    let t = packet(&s, "web-7d9c5b8f4d-2xkqp:41000", "10.10.0.66:8080");
+    let hops: Vec<&str> = t.hops.iter().map(|h| h.component.as_str()).collect();
+    assert!(hops.iter().all(|c| !c.starts_with("lb:")), "{}", text(&t));
+    assert_eq!(hops[1], "kube-proxy:aks-nodepool1-31647289-vmss000000");
+    // The api pods live on the user pool: the pod crosses to it, where the fixture's
+    // subnet Deny (pitfall 2) stops it.
+    assert_eq!(
+        decided_at(&t, "nsg:nsg-snet-aks-user@subnet:snet-aks-user"),
+        (
+            "deny-system-subnet-to-user-subnet".to_owned(),
+            200,
+            Access::Deny
+        )
+    );
 }

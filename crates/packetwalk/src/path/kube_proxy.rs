@@ -149,8 +149,11 @@ pub(super) fn forward<'a>(
         return Break(End::Delivered(format!("kube-proxy on {}", node.name)));
     }
     let mut endpoints = ready_endpoints(w.s, svc);
+    // Local keeps external traffic on the node; a node's own or its pods' traffic goes to
+    // every endpoint (kube-proxy's external chain sends it to the cluster-wide one).
     let local_only = svc.external_traffic_policy == ExternalTrafficPolicy::Local
-        && matches!(how, Match::Ingress | Match::NodePort);
+        && matches!(how, Match::Ingress | Match::NodePort)
+        && !already_snat;
     if local_only {
         endpoints.retain(|pod| pod.node == node.name);
     }

@@ -96,11 +96,17 @@ fn route<'a>(w: &mut Walk<'a>, origin: &Origin<'a>) -> Step<End> {
     // A pod's egress policies, as the packet leaves it; for a Service's cluster IP or its
     // own node's address, after that node's kube-proxy (`into_cluster`).
     if let Origin::Pod(pod, node) = origin {
-        let own_kube_proxy =
-            w.service_by_cluster_ip(dst).is_some() || node.nic.private_ip_address == Some(dst);
+        let own_kube_proxy = w.service_by_cluster_ip(dst).is_some()
+            || w.service_by_ingress().is_some()
+            || node.nic.private_ip_address == Some(dst);
         if !own_kube_proxy {
             network_policy::egress(w, pod)?;
         }
+    }
+    if let (Origin::Pod(_, node) | Origin::Node(node), Some(_)) = (origin, w.service_by_ingress()) {
+        // kube-proxy on the sender's own node matches the load-balancer IP (its
+        // "loadbalancer IP" rule), so the packet never reaches the load balancer.
+        return into_cluster(w, node, true, sending_pod(origin));
     }
     if let Some(frontend) = load_balancer::frontend_of(w.s, dst) {
         return via_frontend(w, origin, &frontend);
