@@ -10,6 +10,7 @@ pub mod exposure;
 pub mod lint;
 pub mod nsg;
 pub mod pitfalls;
+mod policy_pitfalls;
 pub mod space;
 
 pub use exposure::{

@@ -2,6 +2,10 @@
 //! each shown by a packet. Every finding is confirmed by tracing its packet through the
 //! scenario (`trace::trace`), so it says what the path does, not what a rule's text
 //! suggests; the finding carries the packet, so a reader can watch it happen.
+//!
+//! The NetworkPolicy kinds (issue 15: egress without DNS, an ipBlock Cilium does not
+//! match, an ipBlock behind externalTrafficPolicy Cluster) are found in
+//! [`super::policy_pitfalls`], and only where an engine enforces policies.
 
 use crate::component;
 use crate::eval::{evaluate_nsg, is_private, NsgEvaluation, RuleKind};
@@ -31,6 +35,13 @@ pub enum PitfallKind {
     DenyBetweenSubnets,
     /// An internal Service's clients are outside its loadBalancerSourceRanges.
     InternalClientOutsideRanges,
+    /// Pods isolated for egress whose rules allow no DNS (UDP or TCP 53) to kube-dns.
+    EgressWithoutDns,
+    /// Under Cilium, an ipBlock covering node or pod addresses never matches them.
+    IpBlockIgnoredByCilium,
+    /// An ingress ipBlock for Internet clients on pods behind a LoadBalancer Service
+    /// with externalTrafficPolicy Cluster: the pod sees the node's IP after SNAT.
+    IpBlockBehindClusterSnat,
 }
 
 impl PitfallKind {
@@ -43,6 +54,9 @@ impl PitfallKind {
             PitfallKind::NoReadyPod => "noReadyPod",
             PitfallKind::DenyBetweenSubnets => "denyBetweenSubnets",
             PitfallKind::InternalClientOutsideRanges => "internalClientOutsideRanges",
+            PitfallKind::EgressWithoutDns => "egressWithoutDns",
+            PitfallKind::IpBlockIgnoredByCilium => "ipBlockIgnoredByCilium",
+            PitfallKind::IpBlockBehindClusterSnat => "ipBlockBehindClusterSnat",
         }
     }
 }
@@ -89,10 +103,10 @@ const DOC_INTERNAL: Doc = Doc {
 
 /// A host on the Internet for packets the scenario's own clients do not supply
 /// (RFC 5737 TEST-NET-1).
-const INTERNET_HOST: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10));
+pub(super) const INTERNET_HOST: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10));
 
-/// Every pitfall found in `scenario`, in a stable order: by kind, then by Service, node
-/// or subnet as the scenario lists them.
+/// Every pitfall found in `scenario`, in a stable order: by kind, then by Service, node,
+/// subnet, namespace or policy as the scenario lists them.
 pub fn pitfalls(scenario: &Scenario) -> Vec<Pitfall> {
     let mut found = Vec::new();
     for service in &scenario.services {
@@ -112,25 +126,26 @@ pub fn pitfalls(scenario: &Scenario) -> Vec<Pitfall> {
         }
     }
     between_subnets(scenario, &mut found);
+    super::policy_pitfalls::policy_pitfalls(scenario, &mut found);
     found.sort_by_key(|p| p.kind as u8);
     found
 }
 
-fn endpoint(ip: IpAddr, port: u16) -> String {
+pub(super) fn endpoint(ip: IpAddr, port: u16) -> String {
     match ip {
         IpAddr::V4(_) => format!("{ip}:{port}"),
         IpAddr::V6(_) => format!("[{ip}]:{port}"),
     }
 }
 
-fn protocol_of(text: Option<&str>) -> &'static str {
+pub(super) fn protocol_of(text: Option<&str>) -> &'static str {
     match text {
         Some(p) if p.eq_ignore_ascii_case("udp") => "UDP",
         _ => "TCP",
     }
 }
 
-fn run(
+pub(super) fn run(
     scenario: &Scenario,
     from: String,
     to: String,
@@ -182,7 +197,7 @@ fn internet_clients(scenario: &Scenario, service: &Service) -> Vec<IpAddr> {
     clients
 }
 
-fn first_host(net: &IpNet) -> IpAddr {
+pub(super) fn first_host(net: &IpNet) -> IpAddr {
     match net {
         IpNet::V4(n) if n.prefix_len() < 31 => {
             IpAddr::V4(Ipv4Addr::from(u32::from(n.network()).saturating_add(1)))
@@ -323,7 +338,7 @@ fn inbound(packet: &crate::trace::FiveTuple) -> Flow {
     }
 }
 
-fn qualified(service: &Service) -> String {
+pub(super) fn qualified(service: &Service) -> String {
     format!(
         "{}/{}",
         service.namespace.as_deref().unwrap_or("default"),
@@ -518,7 +533,7 @@ fn local_policy(scenario: &Scenario, service: &Service, found: &mut Vec<Pitfall>
     }
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
         format!("1 {one}")
     } else {
