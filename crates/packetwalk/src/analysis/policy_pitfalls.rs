@@ -23,6 +23,7 @@ use crate::netpol::{
     self, NetworkPolicy, Peer, PeerInfo, PodInfo, PolicyDirection, PolicyEngine, PolicyPacket,
     PolicyProtocol, PolicyRule, PortRef,
 };
+use crate::path::pod_info;
 use crate::reconcile::is_internal;
 use crate::scenario::{ExternalTrafficPolicy, Node, Pod, Scenario, Service, ServiceType};
 use crate::trace::{ready_endpoints, Doc, Hop, PacketSpec, Trace, Verdict};
@@ -68,19 +69,6 @@ pub(super) fn policy_pitfalls(s: &Scenario, found: &mut Vec<Pitfall>) {
 
 /// A pod as policies see it (as the path's NetworkPolicy stage reads it): its namespace
 /// (`default` when absent), labels and named container ports.
-fn pod_info(pod: &Pod) -> PodInfo {
-    PodInfo {
-        name: pod.name.clone(),
-        namespace: pod.namespace_or_default().to_owned(),
-        labels: pod.labels.clone(),
-        named_ports: pod
-            .container_ports
-            .iter()
-            .filter_map(|c| Some((c.name.clone()?, c.container_port, c.protocol)))
-            .collect(),
-    }
-}
-
 fn node_with_ip(s: &Scenario, ip: IpAddr) -> Option<&Node> {
     s.nodes
         .iter()
