@@ -40,3 +40,19 @@ test("source ranges bypassed inside the VNet: Show me delivers a VNet address ou
   await expect(verdict(page)).toContainText("Delivered");
   expectClean(seen);
 });
+
+test("an ipBlock behind a Cluster Service: the finding's packet is dropped at the pod's policy, and Local has no such finding", async ({ page }) => {
+  const seen = watch(page);
+  await open(page, "?scenario=netpol-ipblock-cluster");
+  await expect(panel(page)).toContainText(
+    "Service shop/web: allow-office's ipBlock 198.51.100.0/24 never sees its clients (externalTrafficPolicy Cluster SNATs them to a node's IP)",
+  );
+  await panel(page).getByText("Why").first().click();
+  await expect(panel(page)).toContainText("sees 198.51.100.23 as 10.224.0.6");
+  await panel(page).getByRole("button", { name: /^Show me: TCP 198\.51\.100\.23:50123 → 203\.0\.113\.10:80 \(dropped\)$/ }).click();
+  await expect(verdict(page)).toContainText("Dropped");
+  await expect(hopList(page)).toContainText("isolated for ingress by");
+  await open(page, "?scenario=netpol-ipblock-local");
+  await expect(panel(page)).not.toContainText("never sees its clients");
+  expectClean(seen);
+});

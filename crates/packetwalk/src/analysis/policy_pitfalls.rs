@@ -489,7 +489,7 @@ fn no_dns_finding(s: &Scenario, dns: &Dns<'_>, group: &NoDns<'_>) -> Option<Pitf
         }
     };
     let mut message = format!(
-        "{} {} {} {} for egress (NP 1), and no egress rule of {} allows UDP {DNS_PORT} or TCP {DNS_PORT} to {dns_text} (NP 3): every name lookup fails, Service names included. Allow egress to the pods {}={} in namespace {KUBE_SYSTEM} (namespaceSelector kubernetes.io/metadata.name: {KUBE_SYSTEM}, NP 6, NP 10) on UDP {DNS_PORT} and TCP {DNS_PORT}; AKS's network policy best practices count DNS among the platform traffic to allow.",
+        "{} {} {} {} for egress, and no egress rule of {} allows UDP {DNS_PORT} or TCP {DNS_PORT} to {dns_text}: every name lookup fails, Service names included. Allow egress to the pods {}={} in namespace {KUBE_SYSTEM} (namespaceSelector kubernetes.io/metadata.name: {KUBE_SYSTEM}) on UDP {DNS_PORT} and TCP {DNS_PORT}; AKS's network policy best practices count DNS among the platform traffic to allow.",
         if policies.len() == 1 { "Policy" } else { "Policies" },
         listed(&policies),
         if policies.len() == 1 { "isolates" } else { "isolate" },
@@ -627,7 +627,7 @@ fn ipblock_under_cilium(s: &Scenario, found: &mut Vec<Pitfall>) {
                             policy.namespace, policy.name
                         ),
                         message: format!(
-                            "Azure CNI powered by Cilium does not select pod or node addresses by ipBlock (NP 12). spec.{dir}[{r}] {key}[{i}] of {} ({}){} never matches {}: traffic {} them is dropped unless another rule allows it by podSelector or namespaceSelector (NP 6), the workaround AKS documents.",
+                            "Azure CNI powered by Cilium does not select pod or node addresses by ipBlock. spec.{dir}[{r}] {key}[{i}] of {} ({}){} never matches {}: traffic {} them is dropped unless another rule allows it by podSelector or namespaceSelector, the workaround AKS documents.",
                             policy.name,
                             ipblock_text(cidr, except),
                             if ranges.is_empty() {
@@ -859,7 +859,7 @@ fn ipblock_behind_cluster(s: &Scenario, found: &mut Vec<Pitfall>) {
             }
             if !unselected.is_empty() {
                 why.push(format!(
-                    "{} {} it but, under Cilium, cannot select a node's address (NP 12)",
+                    "{} {} it but, under Cilium, cannot select a node's address",
                     listed(&unselected),
                     if unselected.len() == 1 {
                         "contains"
@@ -881,7 +881,7 @@ fn ipblock_behind_cluster(s: &Scenario, found: &mut Vec<Pitfall>) {
                     block.cidr
                 ),
                 message: format!(
-                    "With externalTrafficPolicy Cluster the load balancer may send a client to any node, and {proxy} SNATs the packet to that node's IP before forwarding it to a pod (NP 11). Pod {}/{} sees {client} as {seen} (node {}): {}, so no rule allows it (NP 3, NP 7). Through a node that runs the pod the packet comes from that node, which is always allowed (NP 9): whether a client gets in depends on the load balancer's choice of node, not on the ipBlock. externalTrafficPolicy Local keeps the client's address (and sends only to nodes with a ready pod).",
+                    "With externalTrafficPolicy Cluster the load balancer may send a client to any node, and {proxy} SNATs the packet to that node's IP before forwarding it to a pod. Pod {}/{} sees {client} as {seen} (node {}): {}, so no rule allows it. Through a node that runs the pod the packet comes from that node, which is always allowed: whether a client gets in depends on the load balancer's choice of node, not on the ipBlock. externalTrafficPolicy Local keeps the client's address (and sends only to nodes with a ready pod).",
                     block.pod.namespace_or_default(),
                     block.pod.name,
                     node.name,

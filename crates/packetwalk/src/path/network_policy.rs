@@ -431,9 +431,9 @@ fn reason_text(
     let dir = direction.as_str().to_ascii_lowercase();
     let isolated = names(&decision.isolating);
     match &decision.verdict {
-        PolicyVerdict::NotEnforced => "The cluster's networkPolicy is none: the policies are stored, but no engine enforces them, so they decide nothing (NP 12).".to_owned(),
+        PolicyVerdict::NotEnforced => "The cluster's networkPolicy is none: the policies are stored, but no engine enforces them, so they decide nothing.".to_owned(),
         PolicyVerdict::NotIsolated => format!(
-            "{} the pod is not isolated for {dir} and {} everything (NP 1).",
+            "{} the pod is not isolated for {dir} and {} everything.",
             match selecting.len() {
                 0 => "Therefore".to_owned(),
                 1 => format!("It does not have {} among its policyTypes, so", direction.as_str()),
@@ -445,7 +445,7 @@ fn reason_text(
             }
         ),
         PolicyVerdict::LocalNode => {
-            let mut text = "The peer is the node the pod runs on, and traffic to and from a pod's own node is always allowed, whatever the policies (NP 9).".to_owned();
+            let mut text = "The peer is the node the pod runs on, and traffic to and from a pod's own node is always allowed, whatever the policies.".to_owned();
             if direction == PolicyDirection::Ingress && snat_by_kube_proxy(w) {
                 text.push_str(&format!(
                     " The SNAT by {} (externalTrafficPolicy Cluster) made the source this node's IP, so the client's own address never reaches the policies.",
@@ -472,7 +472,7 @@ fn reason_text(
                 })
                 .unwrap_or_default();
             format!(
-                "The pod is isolated for {dir} by {isolated}, so only what one of {} rules allows passes; allows are a union (NP 1, NP 3). {} spec.{dir}[{}] allows it: {how}.",
+                "The pod is isolated for {dir} by {isolated}, so only what one of {} rules allows passes; allows are a union. {} spec.{dir}[{}] allows it: {how}.",
                 if decision.isolating.len() == 1 { "its" } else { "their" },
                 m.policy,
                 m.rule
@@ -480,7 +480,7 @@ fn reason_text(
         }
         PolicyVerdict::Denied => {
             let mut text = format!(
-                "The pod is isolated for {dir} by {isolated}, and no rule of {} allows {peer_text} on {port_text}: the packet is dropped (NP 1, NP 3).",
+                "The pod is isolated for {dir} by {isolated}, and no rule of {} allows {peer_text} on {port_text}: the packet is dropped.",
                 if decision.isolating.len() == 1 { "it" } else { "theirs" },
             );
             let node_seen = direction == PolicyDirection::Ingress
@@ -494,7 +494,7 @@ fn reason_text(
             });
             if node_seen {
                 text.push_str(&format!(
-                    " The source is the node's IP because {} SNATed the client's {} (externalTrafficPolicy Cluster){}: policies see the packet as the pod does (NP 7, NP 11). externalTrafficPolicy Local keeps the client's address.",
+                    " The source is the node's IP because {} SNATed the client's {} (externalTrafficPolicy Cluster){}: policies see the packet as the pod does. externalTrafficPolicy Local keeps the client's address.",
                     service_proxy(w.s.network_policy_engine),
                     w.hops.first().map(|h| h.packet.source_ip.to_string()).unwrap_or_default(),
                     if has_ip_block { ", so an ipBlock meant for the client never sees the client's address" } else { "" },
@@ -802,7 +802,7 @@ pub(super) fn expose_ingress(
                         note(
                             x,
                             format!(
-                                "NetworkPolicy: the Internet's packets for pod {} through its own node arrive SNATed to that node's IP {ip}, and traffic from a pod's own node is always allowed (NP 9).",
+                                "NetworkPolicy: the Internet's packets for pod {} through its own node arrive SNATed to that node's IP {ip}, and traffic from a pod's own node is always allowed.",
                                 pod_name()
                             ),
                         );
