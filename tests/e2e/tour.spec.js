@@ -59,7 +59,7 @@ test("each step lights up what it talks about, and only the change steps draw ch
   await expect(page.locator("[data-testid=change-note]")).toHaveCount(0);
   await page.getByRole("button", { name: "Next step ▶" }).click();
   await page.getByRole("button", { name: "Next step ▶" }).click();
-  await expect(page.getByRole("region", { name: "Guided tour" })).toContainText("step 3 of 7");
+  await expect(page.getByRole("region", { name: "Guided tour" })).toContainText("The blog's story, step 3 of 11");
   await expect(page.locator('[data-component="lb:kubernetes"]')).toHaveClass(/tour-focus/);
   await expect(page.locator("[data-testid=change-note]")).toHaveCount(0);
   await page.getByRole("button", { name: "Next step ▶" }).click();

@@ -5,6 +5,7 @@
 //! IPs, the load balancer, then the VNet with its subnets, each subnet holding its nodes,
 //! each node its NIC (with its NSG), kube-proxy and pods.
 
+use packetwalk::netpol::{policies_selecting, PolicyEngine};
 use packetwalk::scenario::Scenario;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -98,7 +99,26 @@ pub struct NodeBox {
     pub nic: Labelled,
     pub nic_nsg: Option<Labelled>,
     pub kube_proxy: Rect,
+    /// What does kube-proxy's work on the node: its name and a short second line, and
+    /// its accessible name; under Cilium, which runs no kube-proxy, Cilium's eBPF.
+    pub service_proxy: ServiceProxy,
     pub pods: Vec<PodBox>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServiceProxy {
+    pub name: &'static str,
+    pub detail: &'static str,
+    pub label: &'static str,
+}
+
+/// The NetworkPolicy badge of a pod: on the pod's top edge, in the gap above the pod
+/// and clear of its name; a shield, then the first policy's name (and how
+/// many more).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Badge {
+    pub rect: Rect,
+    pub text: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -108,6 +128,15 @@ pub struct PodBox {
     pub ip: String,
     pub labels: String,
     pub ready: bool,
+    /// The NetworkPolicies that select the pod (the evaluator's
+    /// `netpol::policies_selecting`), each as `allow-office (Ingress)`: the badge at
+    /// the pod, where the trace's `netpol:<pod>` hops are drawn.
+    pub policies: Vec<String>,
+    /// The badge, when a policy selects the pod.
+    pub badge: Option<Badge>,
+    /// The scenario's NetworkPolicy engine as `az aks show` names it (`none`: the
+    /// policies are stored but nothing enforces them).
+    pub policy_engine: &'static str,
 }
 
 impl Layout {
@@ -238,6 +267,11 @@ const POD_H: f64 = 52.0;
 const POD_W: f64 = 220.0;
 /// Pods start right of the NIC and kube-proxy.
 const POD_X: f64 = 348.0;
+/// The NetworkPolicy badge's text: at most this many characters.
+const BADGE_CHARS: usize = 17;
+/// The badge starts this far into its pod: over the pod's name, near where the packet
+/// waits at the policy (left of the pod), so a narrow screen's view shows both.
+const BADGE_X: f64 = 30.0;
 
 pub fn layout(doc: &Scenario) -> Layout {
     let node_w = WIDTH - VNET_X - 16.0 - 40.0 - 50.0;
@@ -542,6 +576,19 @@ fn node_box(
             detail: String::new(),
         });
     let kube_proxy = Rect::new(rect.x + 218.0, rect.cy() - 22.0, 100.0, 44.0);
+    let service_proxy = if doc.network_policy_engine == PolicyEngine::Cilium {
+        ServiceProxy {
+            name: "Cilium",
+            detail: "eBPF",
+            label: "Cilium's eBPF service handling (no kube-proxy)",
+        }
+    } else {
+        ServiceProxy {
+            name: "kube-proxy",
+            detail: "iptables",
+            label: "kube-proxy",
+        }
+    };
     let pods: Vec<_> = doc.pods.iter().filter(|p| p.node == node.name).collect();
     let pods = pods
         .iter()
@@ -549,17 +596,41 @@ fn node_box(
         .map(|(i, pod)| {
             let column = (i % columns) as f64;
             let row = (i / columns) as f64;
+            let pod_rect = Rect::new(
+                rect.x + POD_X + column * (POD_W + 10.0),
+                rect.y + 28.0 + row * (POD_H + 8.0),
+                POD_W,
+                POD_H,
+            );
+            let selecting = policies_selecting(doc, pod);
+            let policies: Vec<String> = selecting
+                .iter()
+                .map(|p| {
+                    let types: Vec<&str> = p.policy_types.iter().map(|t| t.as_str()).collect();
+                    format!("{} ({})", p.name, types.join(", "))
+                })
+                .collect();
+            let badge = selecting.first().map(|first| {
+                let text = match policies.len() {
+                    0 | 1 => shorten(&first.name, BADGE_CHARS),
+                    n => format!("{} +{}", shorten(&first.name, BADGE_CHARS - 4), n - 1),
+                };
+                // The shield, then the text at about 6 units a character (10px, bold).
+                let w = 22.0 + text.chars().count() as f64 * 6.0;
+                Badge {
+                    rect: Rect::new(pod_rect.x + BADGE_X, pod_rect.y - 7.0, w, 14.0),
+                    text,
+                }
+            });
             PodBox {
-                rect: Rect::new(
-                    rect.x + POD_X + column * (POD_W + 10.0),
-                    rect.y + 28.0 + row * (POD_H + 8.0),
-                    POD_W,
-                    POD_H,
-                ),
+                rect: pod_rect,
                 name: pod.name.clone(),
                 ip: pod.ip.map(|ip| ip.to_string()).unwrap_or_default(),
                 labels: join(pod.labels.iter().map(|(k, v)| format!("{k}={v}"))),
                 ready: pod.ready,
+                policies,
+                badge,
+                policy_engine: doc.network_policy_engine.as_str(),
             }
         })
         .collect();
@@ -569,7 +640,18 @@ fn node_box(
         nic,
         nic_nsg,
         kube_proxy,
+        service_proxy,
         pods,
+    }
+}
+
+/// `text`, cut to `max` characters with an ellipsis.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let head: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{head}…")
     }
 }
 
@@ -631,6 +713,46 @@ mod tests {
         }
         assert!(subnet.nodes[0].rect.y + subnet.nodes[0].rect.h <= subnet.nodes[1].rect.y);
         assert!(layout.height >= layout.vnet.rect.y + layout.vnet.rect.h);
+    }
+
+    #[test]
+    fn the_policy_badge_is_on_the_pods_a_policy_selects_only_and_clear_of_their_neighbours() {
+        use packetwalk::netpol::{LabelSelector, NetworkPolicy, PolicyDirection};
+        let mut doc = two_node_doc();
+        doc.pods[1]
+            .labels
+            .insert("app".to_owned(), "web".to_owned());
+        doc.network_policies.policies.push(NetworkPolicy {
+            name: "allow-office".into(),
+            namespace: "default".into(),
+            pod_selector: LabelSelector {
+                match_labels: [("app".to_owned(), "web".to_owned())].into_iter().collect(),
+                ..LabelSelector::default()
+            },
+            policy_types: vec![PolicyDirection::Ingress],
+            ..NetworkPolicy::default()
+        });
+        let layout = layout(&doc);
+        let node = &layout.subnets[0].nodes[0];
+        let badged: Vec<&str> = layout.subnets[0]
+            .nodes
+            .iter()
+            .flat_map(|n| &n.pods)
+            .filter(|p| p.badge.is_some())
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(badged, ["a-pod-1"]);
+        let pod = &node.pods[1];
+        assert_eq!(pod.policies, ["allow-office (Ingress)"]);
+        let badge = pod.badge.as_ref().unwrap();
+        assert_eq!(badge.text, "allow-office");
+        let b = badge.rect;
+        // On the pod's top edge, within the pod's width, above its name (drawn from
+        // y + 8), and below the pod above it.
+        assert!(b.x >= pod.rect.x + 26.0 && b.x + b.w <= pod.rect.x + pod.rect.w);
+        assert!(b.y < pod.rect.y && b.y + b.h <= pod.rect.y + 8.0);
+        assert!(b.y >= node.pods[0].rect.y + node.pods[0].rect.h);
+        assert_eq!(node.service_proxy.name, "kube-proxy");
     }
 
     #[test]

@@ -2,6 +2,10 @@
 //! hop to show, with the words of the story. The "kubectl apply" step does not load a
 //! prepared file: it runs the evaluator's cloud-provider reconciliation on the cluster of
 //! the step before, so what appears is what the cloud provider would create.
+//!
+//! After the blog's story, a second chapter follows the packet to the last gate, the
+//! pod's NetworkPolicy, on the `netpol-*` built-ins (issue 15). The steps of the first
+//! chapter keep their numbers: links (`?tour=4`) and tests name them.
 
 use packetwalk::delta::{azure_delta, Delta};
 use packetwalk::reconcile::{apply_service, RuleNaming};
@@ -12,8 +16,9 @@ use crate::scenarios;
 pub struct TourStep {
     pub title: &'static str,
     pub text: &'static str,
-    /// The blog's observations this step lets a reader see (docs and tests; the page
-    /// does not show these numbers).
+    /// The blog's observations (O n) this step lets a reader see, or in the NetworkPolicy
+    /// chapter the points of docs/network-policy.md (NP n) it shows (docs and tests; the
+    /// page does not show these numbers).
     pub observations: &'static str,
     /// What the words talk about: component id prefixes the picture lights up.
     pub focus: &'static [&'static str],
@@ -119,7 +124,79 @@ pub const STEPS: &[TourStep] = &[
         flow: "kubernetes-443-from-internet",
         at: At::Last,
     },
+    // ---- NetworkPolicy at the pod ----------------------------------------------------
+    TourStep {
+        title: "The last gate: NetworkPolicy at the pod",
+        text: "Past the NSGs and kube-proxy, Kubernetes NetworkPolicy decides at the pod itself. In namespace shop, default-deny-ingress selects every pod and allows nothing; allow-from-ingress-nginx lets the ingress controller's pods into the web pod, on its port named http. The controller's packet matches that rule and is delivered; the cart pod's would be dropped. Policies only add allows: a packet gets in when any rule of any policy that selects the pod allows it.",
+        observations: "NP 1, NP 3, NP 6, NP 8",
+        focus: &["netpol:web-", "pod:ingress-nginx-", "pod:web-"],
+        show_change: false,
+        base: "netpol-default-deny",
+        change: Change::None,
+        flow: "ingress-to-web",
+        at: At::First("netpol:web-"),
+    },
+    TourStep {
+        title: "An office's range, behind externalTrafficPolicy Cluster",
+        text: "allow-office lets only the office's range 198.51.100.0/24 reach the web pod, with an ipBlock. The load balancer sends the office's packet to node 2, which has no web pod. With externalTrafficPolicy Cluster, kube-proxy there forwards it to the pod on node 0 and rewrites its source to node 2's own address. So the pod sees 10.224.0.6, not the office's 198.51.100.23: no rule allows that address, and the policy drops the packet that every NSG let through.",
+        observations: "NP 7, NP 11",
+        focus: &["kube-proxy:aks-nodepool1-27182818-2", "netpol:"],
+        show_change: false,
+        base: "netpol-ipblock-cluster",
+        change: Change::None,
+        flow: "office-via-other-node",
+        at: At::First("netpol:"),
+    },
+    TourStep {
+        title: "The same with externalTrafficPolicy Local",
+        text: "With externalTrafficPolicy Local the load balancer sends the packet only to node 0, the one node with a web pod (its health probe marks the others down), and nothing rewrites the source. The pod sees the office's own address, 198.51.100.23, the ipBlock matches it, and the packet is delivered.",
+        observations: "NP 7, NP 11",
+        focus: &["lb:", "kube-proxy:aks-nodepool1-27182818-0", "netpol:"],
+        show_change: false,
+        base: "netpol-ipblock-local",
+        change: Change::None,
+        flow: "office-local",
+        at: At::First("netpol:"),
+    },
+    TourStep {
+        title: "Under Cilium",
+        text: "On Azure CNI powered by Cilium there is no kube-proxy: Cilium's eBPF programs handle the Service, with the same rewrite under Cluster. A common workaround for that rewrite is to allow the nodes' range too, 10.224.0.0/16. With Azure Network Policy Manager or Calico the packet would then get in; but Cilium's ipBlock never matches the address of a pod or a node, so the packet from node 2's address is still dropped, as the policy's note says.",
+        observations: "NP 12",
+        focus: &["kube-proxy:", "netpol:"],
+        show_change: false,
+        base: "netpol-cilium",
+        change: Change::None,
+        flow: "office-via-other-node",
+        at: At::First("netpol:"),
+    },
 ];
+
+/// A chapter of the tour: its title and the index of its first step.
+pub struct Chapter {
+    pub title: &'static str,
+    pub first: usize,
+}
+
+/// The tour's chapters, in order: the blog's story, then NetworkPolicy at the pod.
+pub const CHAPTERS: &[Chapter] = &[
+    Chapter {
+        title: "The blog's story",
+        first: 0,
+    },
+    Chapter {
+        title: "NetworkPolicy at the pod",
+        first: 7,
+    },
+];
+
+/// The title of the chapter step `index` belongs to.
+pub fn chapter(index: usize) -> &'static str {
+    CHAPTERS
+        .iter()
+        .rev()
+        .find(|c| c.first <= index)
+        .map_or("The tour", |c| c.title)
+}
 
 /// The scenario of a tour step, and what changed to make it: in words, and as the
 /// evaluator's delta from the step's base (what the picture shows).
@@ -173,4 +250,93 @@ pub fn scenario(step: &TourStep) -> Result<(Scenario, Vec<String>, Vec<Delta>), 
         Vec::new()
     };
     Ok((scenario, changes, delta))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use packetwalk::trace::{trace_named, Action, Verdict};
+
+    /// The hop a step shows, as the page picks it (state.rs).
+    fn shown(step: &TourStep) -> (packetwalk::trace::Trace, usize) {
+        let (scenario, _, _) = scenario(step).unwrap();
+        let trace = trace_named(&scenario, Some(step.flow)).unwrap();
+        let at = match step.at {
+            At::Last => trace.hops.len() - 1,
+            At::First(prefix) => trace
+                .hops
+                .iter()
+                .position(|h| h.component.starts_with(prefix))
+                .unwrap_or_else(|| panic!("{}: no hop at {prefix}", step.title)),
+        };
+        (trace, at)
+    }
+
+    #[test]
+    fn the_chapters_cover_the_steps_in_order() {
+        assert_eq!(STEPS.len(), 11);
+        assert!(CHAPTERS.windows(2).all(|w| w[0].first < w[1].first));
+        assert!(CHAPTERS.iter().all(|c| c.first < STEPS.len()));
+        assert_eq!(chapter(3), "The blog's story");
+        assert_eq!(chapter(6), "The blog's story");
+        assert_eq!(chapter(7), "NetworkPolicy at the pod");
+        assert_eq!(chapter(10), "NetworkPolicy at the pod");
+    }
+
+    #[test]
+    fn the_policy_chapter_shows_the_policy_hop_allowing_dropping_and_under_cilium() {
+        let policy: Vec<&TourStep> = STEPS[CHAPTERS[1].first..].iter().collect();
+        let mut seen = Vec::new();
+        for step in &policy {
+            let (trace, at) = shown(step);
+            let hop = &trace.hops[at];
+            let table = hop
+                .policy
+                .as_ref()
+                .unwrap_or_else(|| panic!("{}: hop {at} has no policy table", step.title));
+            assert!(!table.policies.is_empty(), "{}", step.title);
+            // The words talk about what is drawn: each focus lights something up.
+            let layout = crate::layout::layout(&scenario(step).unwrap().0);
+            for prefix in step.focus {
+                let drawn = layout.subnets.iter().flat_map(|s| &s.nodes).any(|n| {
+                    packetwalk::component::kube_proxy(&n.name).starts_with(prefix)
+                        || n.pods.iter().any(|p| {
+                            packetwalk::component::pod(&p.name).starts_with(prefix)
+                                || (p.badge.is_some()
+                                    && packetwalk::component::network_policy(&p.name)
+                                        .starts_with(prefix))
+                        })
+                }) || layout
+                    .load_balancer
+                    .iter()
+                    .any(|lb| packetwalk::component::load_balancer(&lb.name).starts_with(prefix));
+                assert!(drawn, "{}: nothing drawn for {prefix}", step.title);
+            }
+            seen.push((hop.action, trace.verdict, table.peer.clone()));
+        }
+        // Default deny: the ingress controller's packet allowed by allow-from-ingress-nginx.
+        assert_eq!(seen[0].0, Action::PolicyAllow);
+        assert_eq!(seen[0].1, Verdict::Delivered);
+        // Cluster: dropped at the policy, the pod seeing node 2's address.
+        assert_eq!(seen[1].0, Action::PolicyDeny);
+        assert_eq!(seen[1].1, Verdict::Dropped);
+        assert!(seen[1].2.starts_with("10.224.0.6 "), "{}", seen[1].2);
+        // Local: the office's own address, delivered.
+        assert_eq!(seen[2].0, Action::PolicyAllow);
+        assert_eq!(seen[2].1, Verdict::Delivered);
+        assert!(seen[2].2.starts_with("198.51.100.23 "), "{}", seen[2].2);
+        // Cilium: dropped, the Service's hops named as Cilium's eBPF, with the note.
+        assert_eq!(seen[3].1, Verdict::Dropped);
+        let (trace, at) = shown(policy[3]);
+        assert!(trace.hops[at].policy.as_ref().unwrap().notes[0].contains("Cilium"));
+        assert!(trace
+            .hops
+            .iter()
+            .any(|h| h.component.starts_with("kube-proxy:")
+                && h.summary.starts_with("Cilium's eBPF")));
+        // Words for people: no numbered points on the page.
+        for step in policy {
+            assert!(!step.text.contains("NP "), "{}", step.title);
+        }
+    }
 }

@@ -222,7 +222,7 @@ pub fn app(props: &AppProps) -> Html {
                         // In the tour the cluster is the story's, made by its steps: the
                         // picker says so rather than name the file the step started from.
                         if let Some(i) = state.tour {
-                            <option value="" selected=true disabled=true>{ format!("The blog's story, step {}", i + 1) }</option>
+                            <option value="" selected=true disabled=true>{ format!("{}, step {}", crate::tour::chapter(i), i + 1) }</option>
                         }
                         { for scenarios::BUILT_INS.iter().map(|b| html! {
                             <option value={b.name} selected={state.tour.is_none() && b.name == state.scenario_name}>{ b.name }</option>

@@ -10,7 +10,9 @@ use packetwalk::delta::{Delta, DeltaKind};
 
 use packetwalk::trace::{Action as HopAction, FiveTuple, Leg, Trace, Verdict};
 
-use crate::layout::{Labelled, Layout, LinkKind, NodeBox, PodBox, Rect, SubnetBox, LANE_Y};
+use crate::layout::{
+    shorten, Labelled, Layout, LinkKind, NodeBox, PodBox, Rect, SubnetBox, LANE_Y,
+};
 
 #[derive(Properties, PartialEq)]
 pub struct DiagramProps {
@@ -553,13 +555,16 @@ fn node(n: &NodeBox, hl: &Highlight, ex: &[String]) -> Html {
                 <text x={fmt(n.nic.rect.x + 22.0)} y={fmt(n.nic.rect.y + 45.0)} class="small mono">{ &n.nic.detail }</text>
             </g>
             { for n.nic_nsg.iter().map(|s| shield(s, Attachment::Nic(&n.nic.name), hl)) }
-            <g class={classes!("kube-proxy", hl.class(&component::kube_proxy(&n.name)))} role="img" aria-label={format!("kube-proxy on {}", n.name)}
+            <g class={classes!("kube-proxy", hl.class(&component::kube_proxy(&n.name)))} role="img" aria-label={format!("{} on {}", n.service_proxy.label, n.name)}
                data-component={component::kube_proxy(&n.name)}>
                 <rect x={fmt(kp.x)} y={fmt(kp.y)} width={fmt(kp.w)} height={fmt(kp.h)} rx="6" />
-                <text x={fmt(kp.cx())} y={fmt(kp.y + 19.0)} text-anchor="middle">{ "kube-proxy" }</text>
-                <text x={fmt(kp.cx())} y={fmt(kp.y + 34.0)} text-anchor="middle" class="small dim">{ "iptables" }</text>
+                <text x={fmt(kp.cx())} y={fmt(kp.y + 19.0)} text-anchor="middle">{ n.service_proxy.name }</text>
+                <text x={fmt(kp.cx())} y={fmt(kp.y + 34.0)} text-anchor="middle" class="small dim">{ n.service_proxy.detail }</text>
             </g>
             { for n.pods.iter().map(|p| pod(p, hl, ex)) }
+            // Over the pods (a badge sits on its pod's top edge), and beside them in the
+            // accessibility tree: an image is not read inside another.
+            { for n.pods.iter().map(|p| policy_badge(p, hl)) }
         </g>
     }
 }
@@ -576,7 +581,46 @@ fn pod(p: &PodBox, hl: &Highlight, ex: &[String]) -> Html {
             <path class="icon-stroke" d={cube_path(r.x + 8.0, r.y + 10.0)} />
             <text x={fmt(r.x + 34.0)} y={fmt(r.y + 17.0)} class="small">{ shorten(&p.name, 30) }</text>
             <text x={fmt(r.x + 34.0)} y={fmt(r.y + 31.0)} class="small mono">{ &p.ip }</text>
-            <text x={fmt(r.x + 34.0)} y={fmt(r.y + 45.0)} class="small dim">{ &p.labels }</text>
+            <text x={fmt(r.x + 34.0)} y={fmt(r.y + 45.0)} class="small dim">{ shorten(&p.labels, 32) }</text>
+        </g>
+    }
+}
+
+/// The NetworkPolicy badge on a pod that policies select: a small shield and the
+/// policies' names, its full list a hover away. It is where the trace's `netpol:<pod>`
+/// hops are drawn, so it lights up (and turns red where the policy drops the packet)
+/// like the NSGs' shields.
+fn policy_badge(p: &PodBox, hl: &Highlight) -> Html {
+    let Some(badge) = &p.badge else {
+        return html! {};
+    };
+    let b = badge.rect;
+    let id = component::network_policy(&p.name);
+    let class = classes!(
+        "policy-badge",
+        hl.class(&id),
+        (p.policy_engine == "none").then_some("not-enforced")
+    );
+    let enforced = if p.policy_engine == "none" {
+        "; not enforced: the cluster's networkPolicy is none"
+    } else {
+        ""
+    };
+    let label = format!("NetworkPolicy: {}{enforced}", p.policies.join(", "));
+    // A shield like the NSGs', 9 wide, at the badge's left.
+    let (sx, sy) = (b.x + 5.0, b.y + 2.0);
+    let shield = format!(
+        "M{} {} l4.5 2 v4 q0 3.5 -4.5 5 q-4.5 -1.5 -4.5 -5 v-4 Z",
+        fmt(sx + 4.5),
+        fmt(sy)
+    );
+    html! {
+        <g class={class}
+           role="img" aria-label={label.clone()} data-component={id}>
+            <title>{ label }</title>
+            <rect x={fmt(b.x)} y={fmt(b.y)} width={fmt(b.w)} height={fmt(b.h)} rx="7" />
+            <path class="badge-shield" d={shield} />
+            <text x={fmt(b.x + 17.0)} y={fmt(b.y + 11.0)} class="badge-text">{ &badge.text }</text>
         </g>
     }
 }
@@ -784,15 +828,6 @@ fn cube_path(x: f64, y: f64) -> String {
         c = fmt(x + 9.0),
         d = fmt(y + 10.0),
     )
-}
-
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let head: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{head}…")
-    }
 }
 
 /// Coordinates as whole units: sharp enough at any zoom, and formatting integers keeps

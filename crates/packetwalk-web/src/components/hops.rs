@@ -1,5 +1,6 @@
 //! The trace as a list of hops, and the hop on show explained: its summary, the packet
-//! after it, the reason, and for an NSG its rule table with what matched.
+//! after it, the reason, for a NetworkPolicy hop the policies that select the pod with
+//! what decided, and for an NSG its rule table with what matched.
 
 use std::rc::Rc;
 
@@ -7,7 +8,7 @@ use packetwalk::eval::{MatchResult, NsgEvaluation, RuleKind, RuleRef};
 use packetwalk::export::rule_row;
 use packetwalk::export::RULE_TABLE_HEADERS;
 use packetwalk::scenario::Scenario;
-use packetwalk::trace::{Action, Hop, Leg, Trace, Verdict};
+use packetwalk::trace::{Action, Hop, Leg, PolicyRow, PolicyTable, Trace, Verdict};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -147,7 +148,7 @@ pub struct HopDetailProps {
 pub fn hop_detail(props: &HopDetailProps) -> Html {
     let hop = &props.hop;
     html! {
-        <section class={classes!("hop-detail", hop_class(hop))} aria-label="Hop details">
+        <section class={classes!("hop-detail", hop_class(hop), hop.policy.is_some().then_some("policy-hop"))} aria-label="Hop details">
             <h3>
                 <span class="dim">{ format!("Hop {} of {}{} · ", props.index + 1, props.total, if hop.leg == Leg::Return { " (reply)" } else { "" }) }</span>
                 { &hop.summary }
@@ -156,6 +157,9 @@ pub fn hop_detail(props: &HopDetailProps) -> Html {
                 <span class="dim">{ "packet: " }</span>
                 <code>{ hop.packet.to_string() }</code>
             </p>
+            if let Some(table) = &hop.policy {
+                { policy_table(table) }
+            }
             <p class="why">{ &hop.explanation }{ " " }
                 <a class="docs" href={hop.docs.url} target="_blank" rel="noopener">{ hop.docs.title }</a>
             </p>
@@ -288,4 +292,133 @@ fn check_cell(result: &MatchResult) -> Html {
         MatchResult::Undecidable { reason } => ("unknown", "? unknown", reason.clone()),
     };
     html! { <td class={classes!("check", class)} title={title}>{ text }</td> }
+}
+
+/// The engine's name for people (`az aks show` names it in `networkProfile.networkPolicy`).
+fn engine_title(engine: &str) -> &str {
+    match engine {
+        "azure" => "Azure Network Policy Manager",
+        "calico" => "Calico",
+        "cilium" => "Cilium",
+        "none" => "no engine (networkPolicy none)",
+        other => other,
+    }
+}
+
+/// A NetworkPolicy hop's decision, in the style of the NSG's rule table: what the
+/// policies see (engine, direction, pod, peer, port), every policy that selects the pod
+/// with its rules for the direction, the policy and rule that decided with the peer and
+/// port that matched, the verdict, and the engine's notes. All of it is the evaluator's
+/// `PolicyTable`, shown as it is.
+fn policy_table(t: &PolicyTable) -> Html {
+    let dir = t.direction.as_str();
+    let peers = if dir == "Egress" {
+        "Destination, as the pod sends it"
+    } else {
+        "Source, as the pod sees it"
+    };
+    let facts = [
+        ("engine", "Engine", engine_title(&t.engine)),
+        ("direction", "Direction", dir),
+        ("pod", "Pod", t.pod.as_str()),
+        ("peer", peers, t.peer.as_str()),
+        ("port", "Port", t.port.as_str()),
+    ];
+    let headers = [
+        "Policy".to_owned(),
+        "policyTypes".to_owned(),
+        format!("Isolates for {}?", dir.to_ascii_lowercase()),
+        format!("{dir} rules"),
+    ];
+    // The same, as each cell's label when a narrow screen shows a policy as a card.
+    let labels = [
+        "Policy".to_owned(),
+        "policyTypes".to_owned(),
+        format!("Isolates for {}", dir.to_ascii_lowercase()),
+        format!("{dir} rules"),
+    ];
+    let (class, sign) = if t.allowed {
+        ("allow", "✔")
+    } else {
+        ("deny", "✖")
+    };
+    html! {
+        <div class={classes!("policy-table-wrap", class)} data-testid="policy-table">
+            <dl class="policy-facts" aria-label="What the policies see">
+                { for facts.into_iter().map(|(class, term, value)| html! {
+                    <div class={class}><dt>{ format!("{term}:") }</dt><dd>{ value.to_owned() }</dd></div>
+                }) }
+            </dl>
+            <table class="rules policies" aria-label={format!("NetworkPolicies selecting pod {}", t.pod)}>
+                <caption>
+                    { format!("The policies selecting the pod, for {}: ", dir.to_ascii_lowercase()) }
+                    <strong class={classes!("policy-verdict", class)}>{ format!("{sign} {}", t.verdict) }</strong>
+                </caption>
+                <thead>
+                    <tr>{ for headers.iter().map(|h| html! { <th scope="col">{ h }</th> }) }</tr>
+                </thead>
+                <tbody>
+                    if t.policies.is_empty() {
+                        <tr class="none"><td colspan="4">{ "No NetworkPolicy selects this pod." }</td></tr>
+                    }
+                    { for t.policies.iter().map(|row| policy_row(t, row, &labels)) }
+                </tbody>
+            </table>
+            if !t.notes.is_empty() {
+                <ul class="notes policy-notes" aria-label="What the engine changed">
+                    { for t.notes.iter().map(|n| html! { <li>{ n }</li> }) }
+                </ul>
+            }
+        </div>
+    }
+}
+
+fn policy_row(t: &PolicyTable, row: &PolicyRow, labels: &[String; 4]) -> Html {
+    let matched = t
+        .matched
+        .as_ref()
+        .filter(|m| row.decided && m.policy == row.name);
+    let is_matched = |rule: &str| {
+        matched.is_some_and(|m| {
+            rule.strip_prefix(m.rule.as_str())
+                .is_some_and(|rest| rest.starts_with(':'))
+        })
+    };
+    let types = if row.policy_types.is_empty() {
+        "—".to_owned()
+    } else {
+        row.policy_types.join(", ")
+    };
+    html! {
+        <tr class={classes!(
+                row.decided.then_some("decided allow"),
+                // Dropped: the policies that isolate the pod are what stopped it.
+                (!t.allowed && row.isolates).then_some("isolating"),
+                (!row.isolates).then_some("default")
+            )}
+            data-policy={row.name.clone()} data-decided={row.decided.to_string()} aria-current={row.decided.then_some("true")}>
+            <td data-label={labels[0].clone()}>{ &row.name }</td>
+            <td data-label={labels[1].clone()}>{ types }</td>
+            <td data-label={labels[2].clone()}>{ if row.isolates { "yes" } else { "no" } }</td>
+            <td data-label={labels[3].clone()} class="policy-rules">
+                if row.rules.is_empty() {
+                    <span class="dim">{ format!("no {} rules{}", t.direction, if row.isolates { ": it allows nothing" } else { "" }) }</span>
+                } else {
+                    <ul>
+                        { for row.rules.iter().map(|rule| {
+                            let hit = is_matched(rule);
+                            html! {
+                                <li class={classes!(hit.then_some("matched"))} data-matched={hit.to_string()}>
+                                    <code>{ rule }</code>
+                                    if let Some(m) = matched.filter(|_| hit) {
+                                        <span class="match">{ format!("matched: {} · {}", m.peer, m.port) }</span>
+                                    }
+                                </li>
+                            }
+                        }) }
+                    </ul>
+                }
+            </td>
+        </tr>
+    }
 }

@@ -1,8 +1,9 @@
-//! The guided tour's panel: the step's words, what changed in Azure, previous and next.
+//! The guided tour's panel: the chapter and step, the step's words, what changed in
+//! Azure, previous and next.
 
 use yew::prelude::*;
 
-use crate::tour::STEPS;
+use crate::tour::{chapter, STEPS};
 
 #[derive(Properties, PartialEq)]
 pub struct TourPanelProps {
@@ -25,7 +26,7 @@ pub fn tour_panel(props: &TourPanelProps) -> Html {
         return match props.step {
             None => html! {
                 <button type="button" class="primary tour-start" onclick={go(Some(0))}
-                    title={format!("A guided tour in {} steps, from the bare cluster to kubectl apply and back.", STEPS.len())}>
+                    title={format!("A guided tour in {} steps, from the bare cluster to kubectl apply and back, then NetworkPolicy at the pod.", STEPS.len())}>
                     { "Follow the blog's story" }
                 </button>
             },
@@ -40,7 +41,7 @@ pub fn tour_panel(props: &TourPanelProps) -> Html {
     };
     html! {
         <section class="tour" aria-label="Guided tour">
-            <p class="tour-count dim">{ format!("The blog's story, step {} of {}", index + 1, STEPS.len()) }</p>
+            <p class="tour-count dim">{ format!("{}, step {} of {}", chapter(index), index + 1, STEPS.len()) }</p>
             <h2>{ step.title }</h2>
             <p>{ step.text }</p>
             if !props.changes.is_empty() {

@@ -221,6 +221,29 @@ impl NetworkPolicy {
     }
 }
 
+/// The policies of `scenario` that select `pod` (any type), in the scenario's order: a
+/// policy in the pod's namespace whose `podSelector` matches its labels (NP 5). What the
+/// page marks at a pod; whether they isolate it, and for which direction, is each
+/// policy's `policy_types` (NP 1), and whether anything enforces them the scenario's
+/// engine (NP 12).
+pub fn policies_selecting<'a>(
+    scenario: &'a crate::scenario::Scenario,
+    pod: &crate::scenario::Pod,
+) -> Vec<&'a NetworkPolicy> {
+    let info = PodInfo {
+        name: pod.name.clone(),
+        namespace: pod.namespace_or_default().to_owned(),
+        labels: pod.labels.clone(),
+        named_ports: Vec::new(),
+    };
+    scenario
+        .network_policies
+        .policies
+        .iter()
+        .filter(|p| p.selects(&info))
+        .collect()
+}
+
 /// A pod as policies see it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PodInfo {
@@ -454,3 +477,60 @@ pub fn namespace_labels(namespaces: &[Namespace], name: &str) -> BTreeMap<String
 }
 
 pub const NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Pod, Scenario};
+
+    fn policy(name: &str, namespace: &str, selector: &[(&str, &str)]) -> NetworkPolicy {
+        NetworkPolicy {
+            name: name.to_owned(),
+            namespace: namespace.to_owned(),
+            pod_selector: LabelSelector {
+                match_labels: selector
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+                match_expressions: Vec::new(),
+            },
+            policy_types: vec![PolicyDirection::Ingress],
+            ..NetworkPolicy::default()
+        }
+    }
+
+    fn pod(name: &str, namespace: Option<&str>, app: &str) -> Pod {
+        Pod {
+            name: name.to_owned(),
+            namespace: namespace.map(str::to_owned),
+            labels: [("app".to_owned(), app.to_owned())].into_iter().collect(),
+            ..Pod::default()
+        }
+    }
+
+    #[test]
+    fn policies_selecting_a_pod_are_those_of_its_namespace_matching_its_labels() {
+        let mut scenario = Scenario::default();
+        scenario.network_policies.policies = vec![
+            policy("default-deny", "shop", &[]),
+            policy("allow-web", "shop", &[("app", "web")]),
+            policy("allow-web-elsewhere", "other", &[("app", "web")]),
+            policy("default-deny-default", "default", &[]),
+        ];
+        let names = |p: &Pod| -> Vec<String> {
+            policies_selecting(&scenario, p)
+                .iter()
+                .map(|x| x.name.clone())
+                .collect()
+        };
+        // The empty selector selects every pod of its namespace, in the scenario's order.
+        assert_eq!(
+            names(&pod("web", Some("shop"), "web")),
+            ["default-deny", "allow-web"]
+        );
+        assert_eq!(names(&pod("cart", Some("shop"), "cart")), ["default-deny"]);
+        // No namespace is `default` (NP 5: spec.podSelector selects in the policy's own).
+        assert_eq!(names(&pod("web", None, "web")), ["default-deny-default"]);
+        assert!(names(&pod("web", Some("ingress"), "web")).is_empty());
+    }
+}
