@@ -379,9 +379,11 @@ fn failed(summary: String, warnings: Vec<String>) -> ImportReport {
 }
 
 /// Holds an import that found problems: nothing changes until the person confirms.
+/// `found`: what the document holds, in a few words, when the evaluator can say.
 fn hold_for_review(
     state: &mut State,
     pending: PendingImport,
+    found: Option<String>,
     changes: Vec<String>,
     warnings: Vec<String>,
 ) {
@@ -390,7 +392,8 @@ fn hold_for_review(
     state.import = Some(ImportReport {
         status: ImportStatus::Review,
         summary: format!(
-            "Not imported yet: the import found {count} problem{}. Nothing has changed; read {} below, then import anyway or cancel.",
+            "{}Not imported yet: the import found {count} problem{}. Nothing has changed; read {} below, then import anyway or cancel.",
+            found.map(|f| format!("Found {f}. ")).unwrap_or_default(),
             if count == 1 { "" } else { "s" },
             if count == 1 { "it" } else { "them" }
         ),
@@ -415,6 +418,21 @@ fn import(state: &mut State, text: &str, confirmed: bool) {
     if document.get("vnet").is_some() && document.get("nodes").is_some() {
         return import_scenario(state, text, confirmed);
     }
+    // kubectl objects other than one Service (a List of NetworkPolicies, Namespaces and
+    // Pods): what the document holds, and which policies the API server would refuse.
+    let kubectl = document.get("kind").and_then(|k| k.as_str()).is_some()
+        && document.get("kind").and_then(|k| k.as_str()) != Some("Service");
+    let contents = kubectl
+        .then(|| edit::kubectl_contents(&document))
+        .filter(|c| !c.is_empty());
+    let found = |warnings: &[Warning]| {
+        contents
+            .as_ref()
+            .map(|c| match edit::refused_policies(warnings) {
+                Some(refused) => format!("{c}; {refused}"),
+                None => c.clone(),
+            })
+    };
     let edit = Edit::Import { document };
     let what = edit.describe();
     if !confirmed {
@@ -425,6 +443,7 @@ fn import(state: &mut State, text: &str, confirmed: bool) {
                 return hold_for_review(
                     state,
                     PendingImport::Document(text.to_owned()),
+                    found(&applied.warnings),
                     applied.changes,
                     warnings,
                 );
@@ -434,10 +453,12 @@ fn import(state: &mut State, text: &str, confirmed: bool) {
     let report = match apply_edit(state, edit) {
         Some(applied) => ImportReport {
             status: ImportStatus::Done,
-            summary: if what.starts_with("kubectl apply") {
-                format!("{what}: applied the Service as kubectl apply would. What changed:")
-            } else {
-                format!("{what}: done. What changed:")
+            summary: match found(&applied.warnings) {
+                _ if what.starts_with("kubectl apply") => {
+                    format!("{what}: applied the Service as kubectl apply would. What changed:")
+                }
+                Some(found) => format!("Imported {found}. What changed:"),
+                None => format!("{what}: done. What changed:"),
             },
             changes: applied.changes,
             warnings: applied.warnings.iter().map(ToString::to_string).collect(),
@@ -477,6 +498,7 @@ fn import_scenario(state: &mut State, text: &str, confirmed: bool) {
                 return hold_for_review(
                     state,
                     PendingImport::Document(text.to_owned()),
+                    None,
                     changes,
                     warnings,
                 );
@@ -547,7 +569,7 @@ fn import_cluster(state: &mut State, documents: &[(String, String)], confirmed: 
     );
     if !confirmed && !warnings.is_empty() {
         let pending = PendingImport::Cluster(documents.to_vec());
-        return hold_for_review(state, pending, vec![summary], warnings);
+        return hold_for_review(state, pending, None, vec![summary], warnings);
     }
     let text = scenario_text(&scenario);
     let mut next = State::with(&scenario.name.clone(), scenario, None);

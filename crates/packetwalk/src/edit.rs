@@ -9,6 +9,7 @@
 //! `externalTrafficPolicy` or `loadBalancerSourceRanges`, `kubectl apply`) go through
 //! [`crate::reconcile`], so the load balancer and the NSG follow as they would in Azure.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -19,9 +20,16 @@ use crate::import::{import_nsgs, import_security_rule};
 use crate::json::Value;
 use crate::kubernetes::{import_kubernetes, merge_into};
 use crate::model::{AddressSpec, NetworkSecurityGroup, PortRange, SecurityRule, Warning};
+use crate::netpol::PolicyEngine;
 use crate::reconcile::{apply_service, RuleNaming};
 use crate::scenario::{ExternalTrafficPolicy, NetworkPlugin, Pod, Route, Scenario, ServiceType};
 use crate::validate::validate_rule;
+
+mod netpol;
+pub use netpol::{
+    default_deny_template, kubectl_contents, labels_from_text, policy_document, policy_summary,
+    read_policy, refused_policies, PolicyName,
+};
 
 /// One change to a scenario. The JSON form (`{"op": "deleteRule", ...}`) is what links
 /// and the page's storage carry; it is read through [`Value`] (see `Edit::from_value`),
@@ -56,9 +64,27 @@ pub enum Edit {
         ranges: Vec<String>,
     },
     /// An imported document: NSGs in any shape `import` reads, or kubectl JSON
-    /// (Services are applied as `kubectl apply` would, Pods replace those of the same
-    /// name).
+    /// (Services are applied as `kubectl apply` would; Pods replace those of the same
+    /// name, and one the scenario lacks is added if its node is in the scenario;
+    /// Namespaces and NetworkPolicies replace those of the same name).
     Import { document: Value },
+    /// Sets the engine that enforces NetworkPolicy (`networkProfile.networkPolicy`).
+    PolicyEngine { engine: PolicyEngine },
+    /// Applies a NetworkPolicy given as kubectl JSON, as `kubectl apply` would: added,
+    /// or replacing the policy of the same namespace and name. `replaces`: the policy it
+    /// was edited from, which it replaces in place when renamed.
+    PutPolicy {
+        policy: Value,
+        replaces: Option<PolicyName>,
+    },
+    /// Removes a NetworkPolicy (`kubectl delete networkpolicy`).
+    DeletePolicy { namespace: String, name: String },
+    /// Sets a namespace's labels (what namespace selectors match), adding the namespace
+    /// if the scenario does not list it.
+    PutNamespace {
+        name: String,
+        labels: BTreeMap<String, String>,
+    },
 }
 
 /// A rule as the editor's fields hold it: text, as a person typed it. Address prefixes
@@ -316,6 +342,12 @@ pub fn apply(scenario: &mut Scenario, edit: &Edit) -> Result<Applied, Refused> {
             })
         }
         Edit::Import { document } => import(&mut next, document),
+        Edit::PolicyEngine { engine } => netpol::set_engine(&mut next, *engine),
+        Edit::PutPolicy { policy, replaces } => {
+            netpol::put_policy(&mut next, policy, replaces.as_ref())
+        }
+        Edit::DeletePolicy { namespace, name } => netpol::delete_policy(&mut next, namespace, name),
+        Edit::PutNamespace { name, labels } => netpol::put_namespace(&mut next, name, labels),
     }?;
     *scenario = next;
     Ok(applied)
@@ -368,12 +400,42 @@ impl Edit {
                 ranges.join(", ")
             ),
             Edit::Import { document } => describe_import(document),
+            Edit::PolicyEngine { engine } => {
+                format!("set the NetworkPolicy engine to {}", engine.as_str())
+            }
+            Edit::PutPolicy { policy, replaces } => {
+                let name = netpol::document_name(policy);
+                match (replaces, name) {
+                    (Some(old), Some(new)) if *old == new => format!("edit NetworkPolicy {old}"),
+                    (Some(old), Some(new)) => format!("edit NetworkPolicy {old} (now {new})"),
+                    (Some(old), None) => format!("edit NetworkPolicy {old}"),
+                    (None, Some(new)) => format!("apply NetworkPolicy {new}"),
+                    (None, None) => "apply a NetworkPolicy".to_owned(),
+                }
+            }
+            Edit::DeletePolicy { namespace, name } => {
+                format!("remove NetworkPolicy {namespace}/{name}")
+            }
+            Edit::PutNamespace { name, labels } => {
+                let shown: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                if shown.is_empty() {
+                    format!("clear the labels of namespace {name}")
+                } else {
+                    format!("set the labels of namespace {name} to {}", shown.join(", "))
+                }
+            }
         }
     }
 }
 
 fn describe_import(document: &Value) -> String {
     let kind = document.get("kind").and_then(Value::as_str);
+    if document.get("items").is_some() {
+        let contents = kubectl_contents(document);
+        if !contents.is_empty() {
+            return format!("import {contents}");
+        }
+    }
     let name = document
         .get("metadata")
         .and_then(|m| m.get("name"))
@@ -449,6 +511,30 @@ impl Edit {
                 ],
             ),
             Edit::Import { document } => ("import", vec![("document", document.clone())]),
+            Edit::PolicyEngine { engine } => {
+                ("policyEngine", vec![("engine", text(engine.as_str()))])
+            }
+            Edit::PutPolicy { policy, replaces } => {
+                let mut m = vec![("policy", policy.clone())];
+                if let Some(old) = replaces {
+                    m.push(("replaces", text(&old.to_string())));
+                }
+                ("putPolicy", m)
+            }
+            Edit::DeletePolicy { namespace, name } => (
+                "deletePolicy",
+                vec![("namespace", text(namespace)), ("name", text(name))],
+            ),
+            Edit::PutNamespace { name, labels } => (
+                "putNamespace",
+                vec![
+                    ("name", text(name)),
+                    (
+                        "labels",
+                        Value::Object(labels.iter().map(|(k, v)| (k.clone(), text(v))).collect()),
+                    ),
+                ],
+            ),
         };
         members.insert(0, ("op", text(op)));
         Value::Object(
@@ -515,6 +601,49 @@ impl Edit {
             },
             "import" => Edit::Import {
                 document: v.get("document").cloned().ok_or("document: missing")?,
+            },
+            "policyEngine" => {
+                let engine = string("engine")?;
+                Edit::PolicyEngine {
+                    engine: PolicyEngine::parse(&engine).ok_or_else(|| {
+                        format!("engine: {engine:?} is not none, azure, calico or cilium")
+                    })?,
+                }
+            }
+            "putPolicy" => Edit::PutPolicy {
+                policy: v.get("policy").cloned().ok_or("policy: missing")?,
+                replaces: match optional("replaces")? {
+                    None => None,
+                    Some(text) => Some(
+                        PolicyName::parse(&text)
+                            .ok_or_else(|| format!("replaces: {text:?} is not namespace/name"))?,
+                    ),
+                },
+            },
+            "deletePolicy" => Edit::DeletePolicy {
+                namespace: string("namespace")?,
+                name: string("name")?,
+            },
+            "putNamespace" => Edit::PutNamespace {
+                name: string("name")?,
+                labels: {
+                    let members = match v.get("labels") {
+                        None | Some(Value::Null) => &[][..],
+                        Some(Value::Object(members)) => members,
+                        Some(other) => {
+                            return Err(format!(
+                                "labels: expected an object, found {}",
+                                other.kind()
+                            ))
+                        }
+                    };
+                    let mut labels = BTreeMap::new();
+                    for (key, value) in members {
+                        let value = value.as_str().ok_or("labels: expected strings")?;
+                        labels.insert(key.clone(), value.to_owned());
+                    }
+                    labels
+                },
             },
             other => return Err(format!("op: {other:?} is not an edit this version knows")),
         })
@@ -1162,20 +1291,54 @@ fn import(scenario: &mut Scenario, doc: &Value) -> Result<Applied, Refused> {
         let mut warnings = imported.warnings;
         let mut objects = imported.value;
         let services = std::mem::take(&mut objects.services);
-        let pods = objects.pods.len();
-        let namespaces = objects.namespaces.len();
+        let mut changes = Vec::new();
+        // A pod the scenario has is replaced; one it lacks comes in only onto a node it
+        // has (a whole cluster's pods pasted for their labels would point nowhere).
+        let (pods, elsewhere): (Vec<_>, Vec<_>) = std::mem::take(&mut objects.pods)
+            .into_iter()
+            .partition(|pod| {
+                scenario
+                    .pods
+                    .iter()
+                    .any(|p| p.name == pod.name && p.namespace == pod.namespace)
+                    || scenario.nodes.iter().any(|n| n.name == pod.node)
+            });
+        objects.pods = pods;
+        for pod in &objects.pods {
+            let had = scenario
+                .pods
+                .iter()
+                .any(|p| p.name == pod.name && p.namespace == pod.namespace);
+            changes.push(format!(
+                "Pod {}/{} {}",
+                pod.namespace_or_default(),
+                pod.name,
+                if had { "replaced" } else { "added" }
+            ));
+        }
+        for namespace in &objects.namespaces {
+            let had = scenario.namespaces.iter().any(|n| n.name == namespace.name);
+            changes.push(format!(
+                "Namespace {} {}",
+                namespace.name,
+                if had { "replaced" } else { "added" }
+            ));
+        }
+        for policy in &objects.network_policies {
+            let name = PolicyName::of(policy);
+            let had = scenario
+                .network_policies
+                .policies
+                .iter()
+                .any(|p| p.name == policy.name && p.namespace == policy.namespace);
+            changes.push(format!(
+                "NetworkPolicy {name} {}",
+                if had { "replaced" } else { "added" }
+            ));
+        }
         let policies = objects.network_policies.len();
         merge_into(scenario, objects);
-        let mut changes = Vec::new();
-        if pods > 0 {
-            changes.push(format!("{pods} pod(s) imported"));
-        }
-        if namespaces > 0 {
-            changes.push(format!("{namespaces} namespace(s) imported"));
-        }
-        if policies > 0 {
-            changes.push(format!("{policies} NetworkPolicy object(s) imported"));
-        }
+        changes.extend(netpol::import_notes(scenario, policies));
         for service in services {
             let name = service.name.clone();
             let naming = naming(scenario);
@@ -1191,6 +1354,15 @@ fn import(scenario: &mut Scenario, doc: &Value) -> Result<Applied, Refused> {
         }
         if changes.is_empty() {
             return Err(match warnings.is_empty() {
+                true if !elsewhere.is_empty() => refused(
+                    "document",
+                    None,
+                    format!(
+                        "its {} Pod(s) are on nodes this scenario does not have ({}), and it holds nothing else to apply",
+                        elsewhere.len(),
+                        elsewhere.first().map_or("", |p| p.node.as_str())
+                    ),
+                ),
                 true => refused(
                     "document",
                     None,
@@ -1198,6 +1370,18 @@ fn import(scenario: &mut Scenario, doc: &Value) -> Result<Applied, Refused> {
                 ),
                 false => Refused { problems: warnings },
             });
+        }
+        if !elsewhere.is_empty() {
+            let names: Vec<&str> = elsewhere.iter().map(|p| p.name.as_str()).take(3).collect();
+            changes.push(format!(
+                "{} left out: not in this scenario, and on nodes it does not have ({}{})",
+                match elsewhere.len() {
+                    1 => "1 Pod".to_owned(),
+                    n => format!("{n} Pods"),
+                },
+                names.join(", "),
+                if elsewhere.len() > 3 { ", …" } else { "" }
+            ));
         }
         return Ok(Applied { changes, warnings });
     }

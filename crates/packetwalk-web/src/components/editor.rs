@@ -1,12 +1,18 @@
 //! Editing the cluster: NSG rules, the subnet's NSG, nodes and pods, a Service's traffic
-//! policy and source ranges; undo and redo. Every change is an `Edit` that the evaluator
+//! policy and source ranges, NetworkPolicy (the engine, each policy as kubectl JSON);
+//! undo and redo. Every change is an `Edit` that the evaluator
 //! checks and applies; what it refuses is shown beside the field it names.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use packetwalk::edit::{form_field, Edit, RuleForm, RULE_FORM_FIELDS};
+use packetwalk::edit::{
+    default_deny_template, form_field, policy_document, policy_summary, Edit, PolicyName, RuleForm,
+    RULE_FORM_FIELDS,
+};
+use packetwalk::json::Value;
 use packetwalk::model::Warning;
+use packetwalk::netpol::PolicyEngine;
 use packetwalk::scenario::{ExternalTrafficPolicy, Scenario, ServiceType};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -159,6 +165,7 @@ pub fn editor(props: &EditorProps) -> Html {
             { subnets_section(state, scenario, &drafts, &refused) }
             { nodes_section(state, scenario, &refused) }
             { services_section(state, scenario, &drafts, &refused) }
+            <PolicySection state={state.clone()} />
             if !state.edits.is_empty() {
                 <section class="edit-history" aria-label="Your edits">
                     <h3>{ "Your edits" }</h3>
@@ -741,5 +748,314 @@ fn shortcut(event: &KeyboardEvent) -> Option<Action> {
         "z" | "Z" => Some(Action::Undo),
         "y" | "Y" if !event.shift_key() => Some(Action::Redo),
         _ => None,
+    }
+}
+
+/// The policy whose JSON is open for editing (`replaces`: the policy it was opened from;
+/// `None` for a new one), what is typed, and why the text could not be read as JSON.
+#[derive(Clone, PartialEq)]
+struct OpenPolicy {
+    replaces: Option<PolicyName>,
+    text: String,
+    not_json: Option<String>,
+}
+
+/// A document as indented JSON, for the policy's field: the browser's `JSON.stringify`
+/// in the page, serde_json in the prerender.
+#[cfg(target_arch = "wasm32")]
+fn pretty(value: &Value) -> String {
+    use serde::Serialize;
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .ok()
+        .and_then(|v| {
+            js_sys::JSON::stringify_with_replacer_and_space(
+                &v,
+                &wasm_bindgen::JsValue::NULL,
+                &wasm_bindgen::JsValue::from(2),
+            )
+            .ok()
+        })
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+/// The namespace of the pod the packet is walking to (or from), for a new policy's
+/// template: the pod of the trace's last policy or pod hop; else the first pod's.
+fn packet_namespace(state: &State) -> String {
+    let scenario = &state.scenario;
+    let traced = packetwalk::trace::trace(scenario, &state.packet).ok();
+    let pod = traced.and_then(|t| {
+        t.hops.iter().rev().find_map(|h| {
+            let name = h
+                .component
+                .strip_prefix("netpol:")
+                .or_else(|| h.component.strip_prefix("pod:"))?;
+            scenario.pods.iter().find(|p| p.name == name)
+        })
+    });
+    pod.or(scenario.pods.first())
+        .map_or("default", |p| p.namespace_or_default())
+        .to_owned()
+}
+
+const ENGINES: [(PolicyEngine, &str); 4] = [
+    (PolicyEngine::None, "none (not enforced)"),
+    (PolicyEngine::Azure, "azure (Azure NPM)"),
+    (PolicyEngine::Calico, "calico"),
+    (PolicyEngine::Cilium, "cilium (Azure CNI + Cilium)"),
+];
+
+#[derive(Properties, PartialEq)]
+struct PolicySectionProps {
+    state: UseReducerHandle<State>,
+}
+
+/// NetworkPolicy: the engine, each policy in a line with its JSON to edit, and a new one
+/// from a default deny. Every change is an edit the evaluator checks; what it refuses is
+/// shown beside the policy's field, with what was typed kept.
+#[function_component(PolicySection)]
+fn policy_section(props: &PolicySectionProps) -> Html {
+    let state = &props.state;
+    let scenario = &state.scenario;
+    let open = use_state(|| None::<OpenPolicy>);
+
+    // A policy that was applied (or removed) closes its form.
+    {
+        let open = open.clone();
+        use_effect_with(state.edit_result.clone(), move |result| {
+            let Some(current) = open.as_ref() else {
+                return;
+            };
+            match result.as_deref() {
+                Some(EditResult::Applied {
+                    edit: Edit::PutPolicy { replaces, .. },
+                    ..
+                }) if *replaces == current.replaces => open.set(None),
+                Some(EditResult::Applied {
+                    edit: Edit::DeletePolicy { namespace, name },
+                    ..
+                }) if current
+                    .replaces
+                    .as_ref()
+                    .is_some_and(|r| r.namespace == *namespace && r.name == *name) =>
+                {
+                    open.set(None)
+                }
+                _ => {}
+            }
+        });
+    }
+    let refused_by = |matches: &dyn Fn(&Edit) -> bool| -> Vec<Warning> {
+        match state.edit_result.as_deref() {
+            Some(EditResult::Refused { edit, problems }) if matches(edit) => problems.clone(),
+            _ => Vec::new(),
+        }
+    };
+    let engine = scenario.network_policy_engine;
+    let engine_change = {
+        let d = state.dispatcher();
+        Callback::from(move |e: Event| {
+            if let Some(select) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
+                if let Some(engine) = PolicyEngine::parse(&select.value()) {
+                    d.dispatch(Action::Edit(Edit::PolicyEngine { engine }));
+                }
+            }
+        })
+    };
+    // The policy's JSON is written when its form opens, not on every render.
+    let open_with = |name: PolicyName| {
+        let open = open.clone();
+        let scenario = scenario.clone();
+        Callback::from(move |_: MouseEvent| {
+            let policies = &scenario.network_policies.policies;
+            if let Some(policy) = policies.iter().find(|p| PolicyName::of(p) == name) {
+                open.set(Some(OpenPolicy {
+                    replaces: Some(name.clone()),
+                    text: pretty(&packetwalk::netpol::policy_to_value(policy)),
+                    not_json: None,
+                }))
+            }
+        })
+    };
+    let add = {
+        let open = open.clone();
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| {
+            let namespace = packet_namespace(&state);
+            let template = default_deny_template(&state.scenario, &namespace);
+            open.set(Some(OpenPolicy {
+                replaces: None,
+                text: pretty(&template),
+                not_json: None,
+            }))
+        })
+    };
+    let policies = &scenario.network_policies.policies;
+    let rows = policies.iter().map(|policy| {
+        let name = PolicyName::of(policy);
+        let remove = {
+            let d = state.dispatcher();
+            let edit = Edit::DeletePolicy {
+                namespace: policy.namespace.clone(),
+                name: policy.name.clone(),
+            };
+            Callback::from(move |_: MouseEvent| d.dispatch(Action::Edit(edit.clone())))
+        };
+        let types: Vec<&str> = policy.policy_types.iter().map(|t| t.as_str()).collect();
+        let editing = open
+            .as_ref()
+            .filter(|o| o.replaces.as_ref() == Some(&name));
+        let problems = refused_by(&|e| {
+            matches!(e, Edit::DeletePolicy { namespace, name: n } if *namespace == name.namespace && *n == name.name)
+        });
+        html! {
+            <li class="policy">
+                <div class="policy-head">
+                    <code class="policy-name">{ name.to_string() }</code>
+                    <span class="policy-types">{ if types.is_empty() { "no policyTypes".to_owned() } else { types.join(", ") } }</span>
+                    <span class="policy-actions">
+                        if editing.is_none() {
+                            <button type="button" aria-label={format!("Edit NetworkPolicy {name}")}
+                                onclick={open_with(name.clone())}>{ "Edit JSON" }</button>
+                        }
+                        <button type="button" aria-label={format!("Remove NetworkPolicy {name}")} onclick={remove}>{ "Remove" }</button>
+                    </span>
+                </div>
+                <p class="policy-summary">{ policy_summary(policy) }</p>
+                { field_error(&format!("remove-{}-{}-error", name.namespace, name.name), &problems.iter().collect::<Vec<_>>()) }
+                if let Some(current) = editing {
+                    { policy_form(state, &open, current, &refused_by) }
+                }
+            </li>
+        }
+    });
+    let engine_problems = refused_by(&|e| matches!(e, Edit::PolicyEngine { .. }));
+    let adding = open.as_ref().filter(|o| o.replaces.is_none());
+    html! {
+        <section class="edit-policies" aria-label="NetworkPolicy">
+            <h3>{ "NetworkPolicy" }</h3>
+            <div class="inline-form">
+                <label>{ "Engine " }
+                    <select aria-label="NetworkPolicy engine" onchange={engine_change}>
+                        { for ENGINES.iter().map(|(e, label)| html! {
+                            <option value={e.as_str()} selected={*e == engine}>{ *label }</option>
+                        }) }
+                    </select>
+                </label>
+                { field_error("engine-error", &engine_problems.iter().collect::<Vec<_>>()) }
+            </div>
+            <p class="dim">
+                { "Policies only allow, never deny: once a policy selects a pod for ingress (egress), the pod accepts (sends) only what a rule of some policy selecting it allows; traffic with the pod's own node always passes. Each policy is kubectl JSON, as written for kubectl apply." }
+            </p>
+            if policies.is_empty() {
+                <p class="dim">{ "No NetworkPolicy in this cluster: every pod accepts and sends everything." }</p>
+            } else {
+                <ul class="policy-list" aria-label="Policies">{ for rows }</ul>
+            }
+            if let Some(current) = adding {
+                { policy_form(state, &open, current, &refused_by) }
+            } else {
+                <button type="button" onclick={add}>{ "Add a policy" }</button>
+            }
+        </section>
+    }
+}
+
+fn policy_form(
+    state: &UseReducerHandle<State>,
+    open: &UseStateHandle<Option<OpenPolicy>>,
+    current: &OpenPolicy,
+    refused: &Refusals<'_>,
+) -> Html {
+    let problems = refused(
+        &|e| matches!(e, Edit::PutPolicy { replaces, .. } if *replaces == current.replaces),
+    );
+    let submit = {
+        let d = state.dispatcher();
+        let open = open.clone();
+        let current = current.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let text = form_value(&e, "policy");
+            match crate::components::import_panel::parse_json(&text) {
+                Ok(document) => {
+                    open.set(Some(OpenPolicy {
+                        text,
+                        not_json: None,
+                        ..current.clone()
+                    }));
+                    d.dispatch(Action::Edit(Edit::PutPolicy {
+                        policy: policy_document(&document),
+                        replaces: current.replaces.clone(),
+                    }));
+                }
+                Err(message) => open.set(Some(OpenPolicy {
+                    text,
+                    not_json: Some(message),
+                    ..current.clone()
+                })),
+            }
+        })
+    };
+    // What is typed is kept, so a re-render (the packet playing, a refusal) shows it.
+    let typed = {
+        let open = open.clone();
+        let current = current.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(area) = e.target_dyn_into::<web_sys::HtmlTextAreaElement>() {
+                open.set(Some(OpenPolicy {
+                    text: area.value(),
+                    ..current.clone()
+                }));
+            }
+        })
+    };
+    let cancel = {
+        let open = open.clone();
+        Callback::from(move |_: MouseEvent| open.set(None))
+    };
+    let (title, id) = match &current.replaces {
+        Some(name) => (
+            format!("Edit NetworkPolicy {name}"),
+            format!("policy-{}-{}", name.namespace, name.name),
+        ),
+        None => ("Add a NetworkPolicy".to_owned(), "policy-new".to_owned()),
+    };
+    let error_id = format!("{id}-error");
+    // The evaluator names the policy and the field: the field is the path in the JSON.
+    let mut messages: Vec<String> = current.not_json.iter().cloned().collect();
+    if current.not_json.is_none() {
+        messages.extend(problems.iter().map(|w| match (&w.field, &w.value) {
+            (Some(field), Some(value)) => format!("{field} {value:?}: {}", w.message),
+            (Some(field), None) => format!("{field}: {}", w.message),
+            (None, _) => w.message.clone(),
+        }));
+    }
+    let invalid = !messages.is_empty();
+    let rows = current.text.lines().count().clamp(6, 24).to_string();
+    html! {
+        <form class="policy-form" aria-label={title.clone()} onsubmit={submit} novalidate=true>
+            <div class={classes!("field", invalid.then_some("invalid"))}>
+                <label for={id.clone()}>{ format!("{title}: kubectl JSON") }</label>
+                <textarea id={id.clone()} name="policy" rows={rows} spellcheck="false" autocomplete="off"
+                    value={current.text.clone()} oninput={typed}
+                    aria-invalid={invalid.then_some("true")} aria-describedby={invalid.then(|| error_id.clone())} />
+                if invalid {
+                    <ul class="field-error" id={error_id.clone()}>
+                        { for messages.iter().map(|m| html! { <li>{ m }</li> }) }
+                    </ul>
+                }
+            </div>
+            <div class="form-actions">
+                <button type="submit" class="primary">{ "Apply" }</button>
+                <button type="button" onclick={cancel}>{ "Cancel" }</button>
+            </div>
+        </form>
     }
 }

@@ -1,5 +1,6 @@
 //! Paste (or drop a file of) `az network nsg show -o json`, ARM JSON, `az network nsg
-//! rule list -o json` or `kubectl get svc/pods -o json`. The text is parsed by the
+//! rule list -o json`, `kubectl get svc/pods -o json`, or NetworkPolicies (`kubectl get
+//! networkpolicies,namespaces,pods -A -o json`, a List or one policy). The text is parsed by the
 //! browser's `JSON.parse`; the evaluator's importers decide what it is and report what
 //! was odd, naming rule and field.
 
@@ -84,7 +85,7 @@ pub fn import_panel(props: &ImportPanelProps) -> Html {
             <summary>{ "Import your own NSG or Service, or your whole cluster (paste or drop JSON)" }</summary>
             <form aria-label="Import" onsubmit={submit} ondrop={drop} ondragover={dragover}>
                 <p class="dim">
-                    { "az network nsg show -o json, az network nsg rule list -o json, ARM JSON, kubectl get svc -o json, or a whole scenario (docs/scenario-format.md). An NSG replaces the NSG of the same name, else the one on the first node's NIC; a LoadBalancer Service is applied as kubectl apply would. Nothing leaves your browser." }
+                    { "az network nsg show -o json, az network nsg rule list -o json, ARM JSON, kubectl get svc -o json, kubectl get networkpolicies,namespaces,pods -A -o json, or a whole scenario (docs/scenario-format.md). An NSG replaces the NSG of the same name, else the one on the first node's NIC; a LoadBalancer Service is applied as kubectl apply would; NetworkPolicies, Namespaces and Pods replace those of the same name (a pod on a node this scenario lacks is left out). Nothing leaves your browser." }
                 </p>
                 <textarea ref={text} aria-label="JSON to import" rows="8" spellcheck="false"
                     placeholder="{ \"name\": \"aks-agentpool-...-nsg\", \"securityRules\": [ ... ] }" />
