@@ -81,20 +81,6 @@ fn policy_pod(s: &Scenario, pod: &Pod) -> Option<IpAddr> {
     pod.ip.filter(|ip| node_with_ip(s, *ip).is_none())
 }
 
-fn rules_of(policy: &NetworkPolicy, direction: PolicyDirection) -> &[PolicyRule] {
-    match direction {
-        PolicyDirection::Ingress => &policy.ingress,
-        PolicyDirection::Egress => &policy.egress,
-    }
-}
-
-fn peers_key(direction: PolicyDirection) -> &'static str {
-    match direction {
-        PolicyDirection::Ingress => "from",
-        PolicyDirection::Egress => "to",
-    }
-}
-
 fn ipblock_text(cidr: &IpNet, except: &[IpNet]) -> String {
     if except.is_empty() {
         format!("ipBlock {cidr}")
@@ -575,7 +561,7 @@ fn ipblock_under_cilium(s: &Scenario, found: &mut Vec<Pitfall>) {
             if !policy.affects(direction) {
                 continue;
             }
-            for (r, rule) in rules_of(policy, direction).iter().enumerate() {
+            for (r, rule) in policy.rules(direction).iter().enumerate() {
                 for (i, peer) in rule.peers.iter().enumerate() {
                     let Peer::IpBlock { cidr, except } = peer else {
                         continue;
@@ -619,7 +605,7 @@ fn ipblock_under_cilium(s: &Scenario, found: &mut Vec<Pitfall>) {
                         _ => "pod addresses",
                     };
                     let dir = direction.as_str().to_ascii_lowercase();
-                    let key = peers_key(direction);
+                    let key = direction.peers_key();
                     found.push(Pitfall {
                         kind: PitfallKind::IpBlockIgnoredByCilium,
                         title: format!(

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use crate::json::Value;
 use crate::model::Warning;
 use crate::netpol::{
-    policies_from_value, policy_to_value, LabelSelector, Namespace, NetworkPolicy, Operator, Peer,
+    policies_from_value, policy_to_value, LabelSelector, Namespace, NetworkPolicy, Peer,
     PolicyDirection, PolicyEngine, PolicyPort, PolicyRule, PortRef, NAME_LABEL,
 };
 use crate::scenario::Scenario;
@@ -597,27 +597,7 @@ fn selector_text(selector: &LabelSelector) -> String {
     if selector.is_empty() {
         return "all".to_owned();
     }
-    let mut parts: Vec<String> = selector
-        .match_labels
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    for r in &selector.match_expressions {
-        parts.push(match r.operator {
-            Operator::In | Operator::NotIn => {
-                format!(
-                    "{} {} ({})",
-                    r.key,
-                    r.operator.as_str(),
-                    r.values.join(", ")
-                )
-            }
-            Operator::Exists | Operator::DoesNotExist => {
-                format!("{} {}", r.key, r.operator.as_str())
-            }
-        });
-    }
-    parts.join(", ")
+    selector.terms()
 }
 
 fn peer_text(peer: &Peer) -> String {

@@ -91,6 +91,14 @@ impl PolicyDirection {
             PolicyDirection::Egress => "Egress",
         }
     }
+
+    /// The member of a rule that lists its peers: `from` or `to`.
+    pub fn peers_key(self) -> &'static str {
+        match self {
+            PolicyDirection::Ingress => "from",
+            PolicyDirection::Egress => "to",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -154,6 +162,32 @@ impl LabelSelector {
     pub fn is_empty(&self) -> bool {
         self.match_labels.is_empty() && self.match_expressions.is_empty()
     }
+
+    /// Its terms in words: `app=web, tier In (a, b), canary DoesNotExist`; empty for a
+    /// selector of everything.
+    pub fn terms(&self) -> String {
+        let mut parts: Vec<String> = self
+            .match_labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        for r in &self.match_expressions {
+            parts.push(match r.operator {
+                Operator::In | Operator::NotIn => {
+                    format!(
+                        "{} {} ({})",
+                        r.key,
+                        r.operator.as_str(),
+                        r.values.join(", ")
+                    )
+                }
+                Operator::Exists | Operator::DoesNotExist => {
+                    format!("{} {}", r.key, r.operator.as_str())
+                }
+            });
+        }
+        parts.join(", ")
+    }
 }
 
 /// One entry of a rule's `from` or `to` (NP 6, NP 7).
@@ -213,7 +247,8 @@ impl NetworkPolicy {
         self.policy_types.contains(&direction)
     }
 
-    fn rules(&self, direction: PolicyDirection) -> &[PolicyRule] {
+    /// Its rules for `direction`: `spec.ingress` or `spec.egress`.
+    pub fn rules(&self, direction: PolicyDirection) -> &[PolicyRule] {
         match direction {
             PolicyDirection::Ingress => &self.ingress,
             PolicyDirection::Egress => &self.egress,

@@ -19,9 +19,9 @@ use crate::analysis::space::AddrSet;
 use crate::component;
 use crate::model::{Protocol, Warning};
 use crate::netpol::{
-    self, port_match, LabelSelector, NetworkPolicy, Operator, Peer, PeerInfo, PodInfo,
-    PolicyDecision, PolicyDirection, PolicyEngine, PolicyPacket, PolicyPort, PolicyProtocol,
-    PolicyRule, PolicyVerdict, PortRef,
+    self, port_match, LabelSelector, NetworkPolicy, Peer, PeerInfo, PodInfo, PolicyDecision,
+    PolicyDirection, PolicyEngine, PolicyPacket, PolicyPort, PolicyProtocol, PolicyRule,
+    PolicyVerdict, PortRef,
 };
 use crate::scenario::{Pod, Scenario};
 use crate::trace::{Action, Doc, End, Hop, Leg, PolicyMatchRow, PolicyRow, PolicyTable, Walk};
@@ -222,17 +222,17 @@ fn stage<'a>(
                 .iter()
                 .find(|x| x.name == m.policy)
                 .and_then(|policy| {
-                    let rule = rules_of(policy, direction).get(m.rule)?;
+                    let rule = policy.rules(direction).get(m.rule)?;
                     Some(PolicyMatchRow {
                         policy: m.policy.clone(),
                         rule: format!("spec.{dir}[{}]", m.rule),
                         peer: match m.peer.and_then(|i| Some((i, rule.peers.get(i)?))) {
                             Some((i, peer)) => format!(
                                 "{}[{i}]: {}",
-                                peers_key(direction),
+                                direction.peers_key(),
                                 peer_text_of(peer, &policy.namespace)
                             ),
-                            None => format!("every peer (no {})", peers_key(direction)),
+                            None => format!("every peer (no {})", direction.peers_key()),
                         },
                         port: match m.port.and_then(|i| Some((i, rule.ports.get(i)?))) {
                             Some((i, port)) => format!(
@@ -268,7 +268,8 @@ fn stage<'a>(
                     .map(|t| t.as_str().to_owned())
                     .collect(),
                 isolates: policy.affects(direction),
-                rules: rules_of(policy, direction)
+                rules: policy
+                    .rules(direction)
                     .iter()
                     .enumerate()
                     .map(|(i, rule)| rule_text(direction, i, rule, &policy.namespace))
@@ -348,20 +349,6 @@ pub(super) fn in_kube_proxys_place<T>(w: &mut Walk<'_>, first: usize, step: Step
             })
         }
         other => other,
-    }
-}
-
-fn rules_of(policy: &NetworkPolicy, direction: PolicyDirection) -> &[PolicyRule] {
-    match direction {
-        PolicyDirection::Ingress => &policy.ingress,
-        PolicyDirection::Egress => &policy.egress,
-    }
-}
-
-fn peers_key(direction: PolicyDirection) -> &'static str {
-    match direction {
-        PolicyDirection::Ingress => "from",
-        PolicyDirection::Egress => "to",
     }
 }
 
@@ -458,11 +445,11 @@ fn reason_text(
             let how = selecting
                 .iter()
                 .find(|p| p.name == m.policy)
-                .and_then(|p| rules_of(p, direction).get(m.rule).map(|r| (p, r)))
+                .and_then(|p| p.rules(direction).get(m.rule).map(|r| (p, r)))
                 .map(|(policy, rule)| {
                     let peer = match m.peer.and_then(|i| Some((i, rule.peers.get(i)?))) {
-                        Some((i, x)) => format!("{}[{i}] ({}) matches {}", peers_key(direction), peer_text_of(x, &policy.namespace), peer.ip),
-                        None => format!("it has no {}, so every peer matches", peers_key(direction)),
+                        Some((i, x)) => format!("{}[{i}] ({}) matches {}", direction.peers_key(), peer_text_of(x, &policy.namespace), peer.ip),
+                        None => format!("it has no {}, so every peer matches", direction.peers_key()),
                     };
                     let port = match m.port.and_then(|i| Some((i, rule.ports.get(i)?))) {
                         Some((i, x)) => format!("ports[{i}] ({}) matches {port_text}", port_text_of(x)),
@@ -488,7 +475,7 @@ fn reason_text(
                 && snat_by_kube_proxy(w);
             let has_ip_block = selecting.iter().any(|p| {
                 p.affects(direction)
-                    && rules_of(p, direction)
+                    && p.rules(direction)
                         .iter()
                         .any(|r| r.peers.iter().any(|x| matches!(x, Peer::IpBlock { .. })))
             });
@@ -540,27 +527,7 @@ fn describe_peer(w: &Walk<'_>, ip: IpAddr, pod: Option<&Pod>, own_node: bool) ->
 
 /// `{app=web, tier In (a, b)}`; `{}` selects everything.
 pub(crate) fn selector_text(selector: &LabelSelector) -> String {
-    let mut parts: Vec<String> = selector
-        .match_labels
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    for r in &selector.match_expressions {
-        parts.push(match r.operator {
-            Operator::In | Operator::NotIn => {
-                format!(
-                    "{} {} ({})",
-                    r.key,
-                    r.operator.as_str(),
-                    r.values.join(", ")
-                )
-            }
-            Operator::Exists | Operator::DoesNotExist => {
-                format!("{} {}", r.key, r.operator.as_str())
-            }
-        });
-    }
-    format!("{{{}}}", parts.join(", "))
+    format!("{{{}}}", selector.terms())
 }
 
 /// A peer in words, for a policy in `namespace` (NP 6, NP 7).
@@ -616,7 +583,7 @@ fn rule_text(
     rule: &PolicyRule,
     namespace: &str,
 ) -> String {
-    let key = peers_key(direction);
+    let key = direction.peers_key();
     let peers = if rule.peers.is_empty() {
         format!("{key} every peer")
     } else {
