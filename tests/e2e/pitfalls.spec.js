@@ -56,3 +56,24 @@ test("an ipBlock behind a Cluster Service: the finding's packet is dropped at th
   await expect(panel(page)).not.toContainText("never sees its clients");
   expectClean(seen);
 });
+
+test("the parts a pitfall names glow on the picture, and nothing glows in a cluster without pitfalls", async ({ page }) => {
+  const seen = watch(page);
+  await open(page, "?scenario=subnet-nsg");
+  await expect(panel(page)).toContainText("The parts they name glow amber on the picture.");
+  const flagged = page.locator(".diagram .flagged");
+  await expect(flagged).toHaveCount(2);
+  await expect(page.locator('[data-component="nsg:akstest-subnet-nsg@subnet:aks"]')).toHaveClass(/\bflagged\b/);
+  await expect(page.locator('[data-component="nsg:aks-agentpool-26711606-nsg@nic:aks-nodepool1-26711606-nic-0"]')).toHaveClass(/\bflagged\b/);
+  // The glow is drawn (a filter), not only a class.
+  const filter = await page.locator('[data-component="nsg:akstest-subnet-nsg@subnet:aks"]').evaluate((el) => getComputedStyle(el).filter);
+  expect(filter).toContain("drop-shadow");
+  // NetworkPolicy findings mark the pod's policy badge and the node the packet came through.
+  await open(page, "?scenario=netpol-ipblock-cluster");
+  await expect(page.locator('[data-component="netpol:web-7c9d8e6f5-h4j2k"]')).toHaveClass(/\bflagged\b/);
+  await expect(page.locator('[data-component="node:aks-nodepool1-27182818-2"]')).toHaveClass(/\bflagged\b/);
+  await open(page, "?scenario=blog-part4");
+  await expect(panel(page)).toContainText("AKS pitfalls (0)");
+  await expect(flagged).toHaveCount(0);
+  expectClean(seen);
+});

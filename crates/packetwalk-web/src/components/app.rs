@@ -106,7 +106,17 @@ pub fn app(props: &AppProps) -> Html {
     }
 
     let hop = trace.as_ref().and_then(|t| t.hops.get(step)).cloned();
-    let highlight = diagram::highlight(&placed, trace.as_deref(), step, state.speed_ms);
+    // The AKS pitfalls, once per scenario: listed beside the picture and marked on it.
+    let found = use_memo(state.scenario.clone(), |s| {
+        crate::components::exposure::measured("packetwalk:pitfalls", || {
+            packetwalk::analysis::pitfalls(s)
+        })
+    });
+    let mut highlight = diagram::highlight(&placed, trace.as_deref(), step, state.speed_ms);
+    highlight.flagged = found
+        .iter()
+        .flat_map(|p| p.components.iter().cloned())
+        .collect();
     let d = state.dispatcher();
     let scenario_change = {
         let d = d.clone();
@@ -257,7 +267,7 @@ pub fn app(props: &AppProps) -> Html {
                     }
                     <ExposurePanel on={*overlay} exposure={(*exposed).clone()}
                         on_toggle={{ let overlay = overlay.clone(); Callback::from(move |()| overlay.set(!*overlay)) }} />
-                    <crate::components::pitfalls::PitfallsPanel scenario={state.scenario.clone()}
+                    <crate::components::pitfalls::PitfallsPanel found={found.clone()}
                         on_packet={{ let d = d.clone(); Callback::from(move |p| d.dispatch(Action::SetPacket(p))) }} />
                 </aside>
             </section>

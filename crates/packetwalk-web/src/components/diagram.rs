@@ -61,6 +61,9 @@ pub struct Highlight {
     pub appeared: Rc<[String]>,
     /// Backend nodes the load balancer's health probe marks down, with why.
     pub unhealthy: Rc<[(String, String)]>,
+    /// The parts the AKS pitfalls name (`analysis::pitfalls`), drawn with a halo so each
+    /// finding stands beside what it is about.
+    pub flagged: Rc<[String]>,
 }
 
 /// The packet's header label: `TCP 198.51.100.23:50123 → 203.0.113.10:8080`.
@@ -282,6 +285,9 @@ impl Highlight {
         }
         if self.unhealthy.iter().any(|(u, _)| u == id) {
             classes.push("unhealthy");
+        }
+        if self.flagged.iter().any(|f| f == id) {
+            classes.push("flagged");
         }
         classes
     }

@@ -1,27 +1,25 @@
 //! "AKS pitfalls": the traps the evaluator finds in the scenario
 //! (`packetwalk::analysis::pitfalls`), each with the packet that shows it. "Show me"
-//! makes that packet the one on the picture; the page decides nothing itself.
+//! makes that packet the one on the picture; the parts each names glow on the picture
+//! (`Highlight::flagged`). The page decides nothing itself.
 
 use std::rc::Rc;
 
-use packetwalk::analysis::{pitfalls, Pitfall};
-use packetwalk::scenario::Scenario;
+use packetwalk::analysis::Pitfall;
 use packetwalk::trace::{PacketSpec, Verdict};
 use yew::prelude::*;
 
-use crate::components::exposure::measured;
-
 #[derive(Properties, PartialEq)]
 pub struct PitfallsPanelProps {
-    pub scenario: Rc<Scenario>,
+    /// The evaluator's findings for the scenario on show (computed once by the app, which
+    /// also marks their parts on the picture).
+    pub found: Rc<Vec<Pitfall>>,
     pub on_packet: Callback<PacketSpec>,
 }
 
 #[function_component(PitfallsPanel)]
 pub fn pitfalls_panel(props: &PitfallsPanelProps) -> Html {
-    let found: Rc<Vec<Pitfall>> = use_memo(props.scenario.clone(), |s| {
-        measured("packetwalk:pitfalls", || pitfalls(s))
-    });
+    let found = props.found.clone();
     let onclick = {
         let on_packet = props.on_packet.clone();
         let found = found.clone();
@@ -49,6 +47,7 @@ pub fn pitfalls_panel(props: &PitfallsPanelProps) -> Html {
             if found.is_empty() {
                 <p class="dim">{ "None of the known AKS traps is in this cluster." }</p>
             } else {
+                <p class="dim pitfall-legend"><span class="pitfall-swatch" aria-hidden="true"></span>{ " The parts they name glow amber on the picture." }</p>
                 <ol class="pitfall-list" onclick={onclick}>
                     { for found.iter().enumerate().map(|(i, p)| html! {
                         <li class={p.kind.as_str()}>
