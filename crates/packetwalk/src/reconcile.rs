@@ -549,7 +549,7 @@ fn port_conflicts(
 ) -> Result<(), ReconcileError> {
     let own = |name: &str| name.starts_with(&format!("{prefix}-"));
     for (i, port) in service.ports.iter().enumerate() {
-        let protocol = port_protocol(port.protocol.as_deref());
+        let protocol = port.protocol();
         let taken = lb.load_balancing_rules.iter().find(|r| {
             r.frontend_ip_configuration == frontend
                 && !own(&r.name)
@@ -692,7 +692,7 @@ fn create_azure_objects(
         .as_deref()
         .is_some_and(|a| a.eq_ignore_ascii_case("ClientIP"));
     for port in &service.ports {
-        let protocol = port_protocol(port.protocol.as_deref());
+        let protocol = port.protocol();
         let name = lb_rule_name(service, protocol, port.port);
         let node_port = port.node_port.unwrap_or(port.port);
         let (probe_protocol, probe_port, request_path) = match (
@@ -766,7 +766,7 @@ fn create_azure_objects(
         match naming {
             RuleNaming::PerService => {
                 for port in &service.ports {
-                    let protocol = port_protocol(port.protocol.as_deref());
+                    let protocol = port.protocol();
                     let dport = port_of(port);
                     for source in &sources {
                         let name = format!(
@@ -800,7 +800,7 @@ fn create_azure_objects(
             RuleNaming::Consolidated => {
                 let mut by_protocol: Vec<(Protocol, Vec<u16>)> = Vec::new();
                 for port in &service.ports {
-                    let protocol = port_protocol(port.protocol.as_deref());
+                    let protocol = port.protocol();
                     match by_protocol.iter_mut().find(|(p, _)| *p == protocol) {
                         Some((_, ports)) => ports.push(port_of(port)),
                         None => by_protocol.push((protocol, vec![port_of(port)])),
@@ -1216,7 +1216,7 @@ fn remove_azure_objects(
                         } else {
                             p.node_port.unwrap_or(p.port)
                         };
-                        (port_protocol(p.protocol.as_deref()), port)
+                        (p.protocol(), port)
                     })
                 })
                 .collect()
@@ -1272,10 +1272,6 @@ fn serves(rule: &SecurityRule, ports: &[(Protocol, u16)]) -> bool {
                 PortRange::Invalid(_) => false,
             })
     })
-}
-
-fn port_protocol(text: Option<&str>) -> Protocol {
-    text.and_then(Protocol::parse).unwrap_or(Protocol::Tcp)
 }
 
 /// `TCP`, `UDP` as rule names spell them.

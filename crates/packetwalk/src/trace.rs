@@ -548,15 +548,9 @@ impl<'a> Walk<'a> {
         self.s.services.iter().find(|s| {
             s.service_type == crate::scenario::ServiceType::LoadBalancer
                 && s.ingress_ip == Some(p.destination_ip)
-                && s.ports.iter().any(|port| {
-                    port.port == p.destination_port
-                        && port
-                            .protocol
-                            .as_deref()
-                            .and_then(Protocol::parse)
-                            .unwrap_or(Protocol::Tcp)
-                            == p.protocol
-                })
+                && s.ports
+                    .iter()
+                    .any(|port| port.port == p.destination_port && port.protocol() == p.protocol)
         })
     }
 

@@ -271,11 +271,7 @@ fn wider_than_intended(
             service.name
         );
         for port in &service.ports {
-            let protocol = port
-                .protocol
-                .as_deref()
-                .and_then(Protocol::parse)
-                .unwrap_or(Protocol::Tcp);
+            let protocol = port.protocol();
             let rules = rule_boxes(nsg, Direction::Inbound, protocol, ctx, AsgReading::Unknown);
             let query = Region {
                 sources: outside.clone(),

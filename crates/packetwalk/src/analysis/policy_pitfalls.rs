@@ -23,7 +23,7 @@ use crate::netpol::{
     self, NetworkPolicy, Peer, PeerInfo, PodInfo, PolicyDirection, PolicyEngine, PolicyPacket,
     PolicyProtocol, PolicyRule, PortRef,
 };
-use crate::path::pod_info;
+use crate::path::{pod_info, CILIUM_DOC};
 use crate::reconcile::is_internal;
 use crate::scenario::{ExternalTrafficPolicy, Node, Pod, Scenario, Service, ServiceType};
 use crate::trace::{ready_endpoints, Doc, Hop, PacketSpec, Trace, Verdict};
@@ -34,10 +34,6 @@ use std::net::{IpAddr, Ipv4Addr};
 const DOC_DEFAULT_DENY_EGRESS: Doc = Doc {
     title: "Kubernetes: Network Policies (default deny all egress traffic)",
     url: "https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-deny-all-egress-traffic",
-};
-const DOC_CILIUM: Doc = Doc {
-    title: "Azure CNI powered by Cilium: limitations",
-    url: "https://learn.microsoft.com/azure/aks/azure-cni-powered-by-cilium#limitations",
 };
 const DOC_IPBLOCK: Doc = Doc {
     title: "Kubernetes: Network Policies (behavior of to and from selectors: ipBlock)",
@@ -631,7 +627,7 @@ fn ipblock_under_cilium(s: &Scenario, found: &mut Vec<Pitfall>) {
                         verdict: traced.verdict,
                         dropped_at: traced.dropped_at.clone(),
                         packet,
-                        doc: DOC_CILIUM,
+                        doc: CILIUM_DOC,
                     });
                 }
             }

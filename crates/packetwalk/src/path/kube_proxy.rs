@@ -41,13 +41,6 @@ enum Match {
     HealthCheck,
 }
 
-fn port_protocol(port: &ServicePort) -> Protocol {
-    port.protocol
-        .as_deref()
-        .and_then(Protocol::parse)
-        .unwrap_or(Protocol::Tcp)
-}
-
 /// The Service's ready endpoints: ready pods in its namespace matching its selector.
 pub fn ready_endpoints<'a>(scenario: &'a Scenario, service: &Service) -> Vec<&'a Pod> {
     if service.selector.is_empty() {
@@ -86,7 +79,7 @@ pub(super) fn forward<'a>(
     // IP), cluster IP, or NodePort on the node's own address.
     let matched = w.s.services.iter().find_map(|svc| {
         svc.ports.iter().find_map(|port| {
-            let proto_ok = port_protocol(port) == p.protocol;
+            let proto_ok = port.protocol() == p.protocol;
             let by_ingress = svc.service_type == ServiceType::LoadBalancer
                 && svc.ingress_ip == Some(p.destination_ip)
                 && port.port == p.destination_port;
@@ -295,7 +288,7 @@ pub(super) fn matches<'s>(
     let mut found = Vec::new();
     for (service_index, service) in scenario.services.iter().enumerate() {
         for service_port in &service.ports {
-            if port_protocol(service_port) != protocol {
+            if service_port.protocol() != protocol {
                 continue;
             }
             let by_ingress = service.service_type == ServiceType::LoadBalancer

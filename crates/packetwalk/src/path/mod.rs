@@ -57,7 +57,9 @@ use source::Origin;
 use std::net::IpAddr;
 use std::ops::ControlFlow::{self, Break, Continue};
 
-pub(crate) use network_policy::{pod_info, warnings as policy_warnings, Cache as PolicyCache};
+pub(crate) use network_policy::{
+    pod_info, warnings as policy_warnings, Cache as PolicyCache, CILIUM_DOC,
+};
 
 /// What a stage makes of the packet: it goes on (with what the stage found), or its walk
 /// ends there (dropped, or answered by the stage itself). A route's stages are chained

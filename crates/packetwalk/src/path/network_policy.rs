@@ -40,7 +40,7 @@ const AKS_DOC: Doc = Doc {
     url: "https://learn.microsoft.com/azure/aks/use-network-policies",
 };
 
-const CILIUM_DOC: Doc = Doc {
+pub(crate) const CILIUM_DOC: Doc = Doc {
     title: "Azure CNI powered by Cilium: limitations",
     url: "https://learn.microsoft.com/azure/aks/azure-cni-powered-by-cilium#limitations",
 };

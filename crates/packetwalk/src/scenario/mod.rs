@@ -10,7 +10,7 @@
 
 use crate::export::to_az_json;
 use crate::json;
-use crate::model::{NetworkSecurityGroup, Warning};
+use crate::model::{NetworkSecurityGroup, Protocol, Warning};
 use crate::netpol::{policy_to_value, Namespace, NetworkPolicy, PolicyEngine, PolicyProtocol};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
@@ -350,6 +350,16 @@ pub struct ServicePort {
     pub port: u16,
     pub target_port: Option<u16>,
     pub node_port: Option<u16>,
+}
+
+impl ServicePort {
+    /// Its protocol; Kubernetes' default is TCP.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+            .as_deref()
+            .and_then(Protocol::parse)
+            .unwrap_or(Protocol::Tcp)
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
